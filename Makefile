@@ -1,0 +1,54 @@
+# lbd: `make` installs and builds everything, `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+STAMPS := .stamps
+NODE_BIN := node_modules/.bin
+
+# Debian packages the build, the tests and the real-kernel harness need.
+APT_PACKAGES := qemu-system-x86 busybox-static kmod cpio zstd xz-utils ipvsadm iproute2 strace tcpdump \
+	nftables keepalived procps psmisc openssl
+TS_SOURCES := $(shell find src test bench -name '*.ts' 2>/dev/null)
+NATIVE_SOURCES := native/binding.gyp $(wildcard native/src/*)
+ADDON := native/build/Release/lbd_native.node
+
+.PHONY: all setup build native ts vm-assets test lint format clean
+
+all: setup build vm-assets
+
+setup: $(STAMPS)/apt node_modules/.package-lock.json
+
+$(STAMPS)/apt: Makefile test/setup/apt
+	@test/setup/apt $(APT_PACKAGES)
+	@mkdir -p $(STAMPS) && touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+build: native ts
+
+native: $(ADDON)
+$(ADDON): node_modules/.package-lock.json $(NATIVE_SOURCES)
+	cd native && ../$(NODE_BIN)/node-gyp rebuild --nodedir=/usr --loglevel=warn
+	@touch $@
+
+ts: dist/.tsbuildinfo
+dist/.tsbuildinfo: node_modules/.package-lock.json tsconfig.json $(TS_SOURCES)
+	$(NODE_BIN)/tsc -p .
+	@touch $@
+
+vm-assets: $(STAMPS)/apt
+	@test/vm/setup
+
+lint: node_modules/.package-lock.json
+	$(NODE_BIN)/eslint --max-warnings=0 --no-error-on-unmatched-pattern src test bench
+	$(NODE_BIN)/prettier --check --no-error-on-unmatched-pattern --log-level=warn src test bench
+
+format: node_modules/.package-lock.json
+	$(NODE_BIN)/prettier --write --no-error-on-unmatched-pattern --log-level=warn src test bench
+
+test: all
+	test/run
+
+clean:
+	rm -rf dist native/build $(STAMPS) test-output
