@@ -6,12 +6,12 @@ NODE_BIN := node_modules/.bin
 
 # Debian packages the build, the tests and the real-kernel harness need.
 APT_PACKAGES := qemu-system-x86 busybox-static kmod cpio zstd xz-utils ipvsadm iproute2 strace tcpdump \
-	nftables keepalived procps psmisc openssl
+	nftables keepalived haproxy procps psmisc openssl
 TS_SOURCES := $(shell find src test bench -name '*.ts' 2>/dev/null)
 NATIVE_SOURCES := native/binding.gyp $(wildcard native/src/*)
 ADDON := native/build/Release/lbd_native.node
 
-.PHONY: all setup build native ts vm-assets test lint format clean
+.PHONY: all setup build native ts vm-assets test lint format clean demo
 
 all: setup build vm-assets
 
@@ -52,3 +52,7 @@ test: all
 
 clean:
 	rm -rf dist native/build $(STAMPS) test-output
+
+# Benchmarks: `make bench-NAME` runs the executable bench/NAME (which boots the VM itself when it needs IPVS).
+bench-%: all
+	bench/$*
