@@ -1,0 +1,171 @@
+/**
+ * HTTP_GET and SSL_GET on raw net/tls sockets: one connection per url block, in order; the check is
+ * healthy when every url answers with an accepted status (default 200-299) and, when configured, a
+ * body whose MD5 equals `digest` (genhash's lower-case hex) or that matches `regex`. The body is read
+ * to its end but never beyond max_body_size. The runner's deadline (connect_timeout) bounds the whole
+ * attempt, so a server that never answers or trickles bytes fails with 'timeout'.
+ *
+ * Dynamic weight: with dynamic_weight_header, the header `X-LBD-Weight: <0..65535>` (or the named
+ * header) in a healthy response sets the real server's weight.
+ */
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { CheckSpec, HttpSpec, HttpUrlSpec } from './config';
+import { HttpResponseParser, Parse } from './http-response';
+import { Probe, ProbeSink, NO_WEIGHT, errorReason } from './probe';
+
+const TLS_NOT_TRANSPORT = new Set([
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+]);
+
+/** The GET request for one url block. */
+export function buildRequest(url: HttpUrlSpec, protocol: HttpSpec['protocol']): Buffer {
+  const version = protocol === '1.1' ? 'HTTP/1.1' : 'HTTP/1.0';
+  const close = protocol === '1.0' ? '' : 'Connection: close\r\n';
+  return Buffer.from(
+    `GET ${url.path} ${version}\r\nUser-Agent: lbd-healthcheck\r\nHost: ${url.host}\r\n${close}Accept: */*\r\n\r\n`,
+    'latin1',
+  );
+}
+
+export class HttpProbe implements Probe {
+  private readonly http: HttpSpec;
+  private readonly requests: Buffer[];
+  private readonly regexes: (RegExp | null)[];
+  private sock: net.Socket | null = null;
+  private parser: HttpResponseParser | null = null;
+  private urlIndex = 0;
+  private weight = NO_WEIGHT;
+  private secure = false;
+  private readonly netOpts: net.TcpNetConnectOpts;
+  private readonly tlsOpts: tls.ConnectionOptions | null;
+
+  constructor(
+    spec: CheckSpec,
+    private readonly sink: ProbeSink,
+  ) {
+    this.http = spec.http as HttpSpec;
+    this.requests = this.http.urls.map((u) => buildRequest(u, this.http.protocol));
+    this.regexes = this.http.urls.map((u) => (u.regex === undefined ? null : new RegExp(u.regex)));
+    this.netOpts = { host: spec.ip, port: spec.port, family: net.isIP(spec.ip) };
+    if (spec.bindto !== undefined) this.netOpts.localAddress = spec.bindto;
+    if (spec.bindPort !== undefined) this.netOpts.localPort = spec.bindPort;
+    if (this.http.tls) {
+      const verifyName = this.http.verifyName;
+      this.tlsOpts = {
+        ...this.netOpts,
+        rejectUnauthorized: this.http.verify,
+        checkServerIdentity: (_host, cert) => tls.checkServerIdentity(verifyName, cert),
+      };
+      if (this.http.sni !== undefined) this.tlsOpts.servername = this.http.sni;
+      if (this.http.ca !== undefined) this.tlsOpts.ca = this.http.ca;
+    } else this.tlsOpts = null;
+  }
+
+  start(): void {
+    this.urlIndex = 0;
+    this.weight = NO_WEIGHT;
+    this.connect();
+  }
+
+  abort(): void {
+    this.close();
+  }
+
+  private connect(): void {
+    const url = this.http.urls[this.urlIndex];
+    this.parser = new HttpResponseParser({
+      maxBody: this.http.maxBody,
+      digest: url.digest !== undefined,
+      body: url.regex !== undefined,
+      weightHeader: this.http.weightHeader,
+    });
+    this.secure = false;
+    const request = this.requests[this.urlIndex];
+    let s: net.Socket;
+    if (this.tlsOpts !== null) {
+      s = tls.connect(this.tlsOpts);
+      s.once('secureConnect', () => {
+        if (s !== this.sock) return;
+        this.secure = true;
+        s.write(request);
+      });
+    } else {
+      s = net.connect(this.netOpts);
+      s.once('connect', () => {
+        if (s === this.sock) s.write(request);
+      });
+    }
+    this.sock = s;
+    s.on('data', (chunk: Buffer) => {
+      if (s !== this.sock || this.parser === null) return;
+      const r = this.parser.push(chunk);
+      if (r === Parse.Done) this.responseDone();
+      else if (r === Parse.Error) this.fail(this.parser.error);
+    });
+    s.on('end', () => {
+      if (s !== this.sock || this.parser === null) return;
+      const r = this.parser.end();
+      if (r === Parse.Done) this.responseDone();
+      else this.fail(this.parser.error);
+    });
+    s.on('error', (err: NodeJS.ErrnoException) => {
+      if (s !== this.sock) return;
+      if (this.tlsOpts !== null && !this.secure && !TLS_NOT_TRANSPORT.has(err.code ?? '')) {
+        this.fail(err.code === 'ECONNRESET' ? 'TLS error: reset' : `TLS error: ${err.code ?? err.message}`);
+      } else this.fail(errorReason(err));
+    });
+    s.on('close', () => {
+      if (s === this.sock) this.fail('closed');
+    });
+  }
+
+  private responseDone(): void {
+    const parser = this.parser as HttpResponseParser;
+    const url = this.http.urls[this.urlIndex];
+    const status = parser.status;
+    if (!url.status.some(([lo, hi]) => status >= lo && status <= hi)) {
+      this.fail(`status ${status}`);
+      return;
+    }
+    if (url.digest !== undefined) {
+      const got = parser.digest();
+      if (got !== url.digest) {
+        this.fail(`digest mismatch (${got})`);
+        return;
+      }
+    }
+    const re = this.regexes[this.urlIndex];
+    if (re !== null && !re.test(parser.body())) {
+      this.fail('regex mismatch');
+      return;
+    }
+    if (parser.weightHeader !== undefined && /^\d{1,5}$/.test(parser.weightHeader)) {
+      const w = Number(parser.weightHeader);
+      if (w <= 65535) this.weight = w;
+    }
+    this.close();
+    if (++this.urlIndex < this.http.urls.length) {
+      this.connect();
+      return;
+    }
+    this.sink.probeResult(true, `status ${status}`, this.weight);
+  }
+
+  private fail(reason: string): void {
+    this.close();
+    this.sink.probeResult(false, reason, NO_WEIGHT);
+  }
+
+  private close(): void {
+    const s = this.sock;
+    this.sock = null;
+    this.parser = null;
+    // The 'error' listener stays attached, so a late error after destroy is ignored, not uncaught.
+    if (s !== null) s.destroy();
+  }
+}
