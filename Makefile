@@ -34,11 +34,12 @@ $(ADDON): node_modules/.package-lock.json $(NATIVE_SOURCES)
 
 ts: dist/.tsbuildinfo
 dist/.tsbuildinfo: node_modules/.package-lock.json tsconfig.json $(TS_SOURCES)
-	$(NODE_BIN)/tsc -p .
+	@# tsc writes its build info even when it reports errors: drop it then, so the next make retries.
+	$(NODE_BIN)/tsc -p . || { rm -f $@; exit 1; }
 	@touch $@
 
 vm-assets: $(STAMPS)/apt
-	@test/vm/setup
+	@test/vm/setup >/dev/null
 
 lint: node_modules/.package-lock.json
 	$(NODE_BIN)/eslint --max-warnings=0 --no-error-on-unmatched-pattern src test bench
