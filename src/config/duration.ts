@@ -1,0 +1,43 @@
+/** Durations: written with a unit in YAML ("1s", "500ms", "1m30s"), held in milliseconds in the model. */
+
+const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const PART = /(\d+(?:\.\d+)?)(us|ms|s|m|h|d)/y;
+
+/** Milliseconds, or undefined when the text is not a duration with units. */
+export function parseDuration(text: string): number | undefined {
+  const s = text.trim();
+  if (s === '') return undefined;
+  if (s === '0') return 0;
+  let total = 0;
+  PART.lastIndex = 0;
+  let pos = 0;
+  while (pos < s.length) {
+    PART.lastIndex = pos;
+    const m = PART.exec(s);
+    if (!m) return undefined;
+    total += Number(m[1]) * UNIT_MS[m[2]];
+    pos = PART.lastIndex;
+  }
+  return roundMs(total);
+}
+
+/** Rounds away binary noise (0.1 * 3 ...) at nanosecond resolution. */
+export function roundMs(ms: number): number {
+  return Math.round(ms * 1e6) / 1e6;
+}
+
+/** keepalived's decimal seconds ("1", "0.5", "0.000001") to milliseconds; undefined if not a number. */
+export function parseSeconds(text: string): number | undefined {
+  if (!/^\d+(\.\d+)?$/.test(text) && !/^\.\d+$/.test(text)) return undefined;
+  return roundMs(Number(text) * 1000);
+}
+
+/** The shortest exact unit form of a duration: 6000 -> "6s", 500 -> "500ms", 90000 -> "90s". */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms >= 60_000 && ms % 60_000 === 0 && ms % 1000 === 0 && ms >= 600_000) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  if (Number.isInteger(ms)) return `${ms}ms`;
+  return `${roundMs(ms * 1000)}us`;
+}
