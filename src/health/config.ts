@@ -44,8 +44,8 @@ export type StatusCodeSpec = number | [number, number] | string;
 
 export interface HttpUrlConfig {
   path: string;
-  /** Accepted status codes (list or ranges); default 200-299. */
-  status_code?: StatusCodeSpec | StatusCodeSpec[];
+  /** Accepted status codes: a code, a text ('200 300-399') or a list of codes, texts and [lo, hi] ranges; default 200-299. */
+  status_code?: number | string | StatusCodeSpec[];
   /** MD5 of the body as lower-case hex, as genhash prints it. */
   digest?: string;
   /** A regular expression the body must match. */
@@ -222,10 +222,8 @@ function address(v: string, what: string): string {
 /** Parses status_code entries into inclusive ranges; default 200-299. */
 export function parseStatusCodes(spec: HttpUrlConfig['status_code']): [number, number][] {
   if (spec === undefined) return [[200, 299]];
-  const items: StatusCodeSpec[] =
-    Array.isArray(spec) && !(spec.length === 2 && typeof spec[0] === 'number' && typeof spec[1] === 'number')
-      ? (spec as StatusCodeSpec[])
-      : [spec as StatusCodeSpec];
+  // A top-level array is a list (keepalived's `status_code 200 301`); ranges are [lo, hi] inside it.
+  const items: StatusCodeSpec[] = Array.isArray(spec) ? (spec as StatusCodeSpec[]) : [spec];
   const out: [number, number][] = [];
   const check = (n: number): number => {
     if (!Number.isInteger(n) || n < 100 || n > 599) throw new HealthConfigError(`bad status_code ${n}`);
