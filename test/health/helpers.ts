@@ -220,3 +220,38 @@ export function makeCerts(): TestCerts {
     wrongName: leaf('wrong', 'other.test', ['-days', '30']),
   };
 }
+
+/**
+ * A port on loopback where connections never complete: a listener in a stopped child process whose
+ * accept queue is full, so the kernel drops further SYNs.
+ */
+export async function unansweredPort(): Promise<{ port: number; close: () => void }> {
+  const { spawn } = await import('node:child_process');
+  const code =
+    "require('net').createServer().listen({port:0,host:'127.0.0.1',backlog:1},function(){console.log(this.address().port)})";
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+  });
+  process.kill(child.pid as number, 'SIGSTOP');
+  const fillers: net.Socket[] = [];
+  // Fill the accept queue until a connection no longer completes.
+  for (let i = 0; i < 8; i++) {
+    const s = net.connect(port, '127.0.0.1');
+    s.on('error', () => {});
+    fillers.push(s);
+    const done = await Promise.race([
+      new Promise<boolean>((r) => s.once('connect', () => r(true))),
+      sleep(200).then(() => false),
+    ]);
+    if (!done) break;
+  }
+  return {
+    port,
+    close: () => {
+      for (const s of fillers) s.destroy();
+      child.kill('SIGKILL');
+    },
+  };
+}
