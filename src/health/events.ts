@@ -16,6 +16,8 @@ export interface ServerStateEvent {
   reason: string;
   /** The check that decided, e.g. 'HTTP_GET 10.0.0.1:80'; '' when the server has no checks. */
   check: string;
+  /** The initial state of a server just added (not a transition). */
+  initial: boolean;
   /** Epoch ms of this transition. */
   at: number;
   /** Epoch ms of the previous transition (or of the server's addition). */

@@ -172,6 +172,7 @@ export class ServerEntry implements CheckObserver {
         up,
         reason,
         check,
+        initial: cause === 'added',
         at: now,
         previousAt: cause === 'added' ? now : previousAt,
       });

@@ -88,7 +88,7 @@ export class Recorder {
 
   /** Transitions after the initial 'added' one. */
   transitions(server?: string): (ServerStateEvent & { t: number })[] {
-    return this.server.filter((e) => e.previousAt !== e.at && (server === undefined || e.server === server));
+    return this.server.filter((e) => !e.initial && (server === undefined || e.server === server));
   }
 
   async waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
