@@ -1,0 +1,55 @@
+import { test, after, before } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { Topology } from '../support/netns';
+import { holds, instance, startVrrp, until, VrrpProc, sleep } from './support';
+
+let topo: Topology;
+before(async () => {
+  topo = await Topology.create({
+    lans: { lan: {} },
+    hosts: {
+      a: { links: [{ lan: 'lan', addrs: ['198.51.100.1/24'] }] },
+      b: { links: [{ lan: 'lan', addrs: ['198.51.100.2/24'] }] },
+      client: { links: [{ lan: 'lan', addrs: ['198.51.100.50/24'] }] },
+    },
+  });
+});
+after(() => topo?.destroy());
+
+async function pair(pa: object, pb: object): Promise<[VrrpProc, VrrpProc]> {
+  const a = await startVrrp(topo, 'a', { instances: [instance({ priority: 150, ...pa })] });
+  const b = await startVrrp(topo, 'b', { instances: [instance({ priority: 100, ...pb })] });
+  return [a, b];
+}
+
+test('election, then SIGTERM (priority 0) hands over at once, and kill -9 within Master_Down_Interval', async () => {
+  const [a, b] = await pair({}, {});
+  await a.state('VI_1', 'MASTER', 5000);
+  await b.state('VI_1', 'BACKUP', 5000);
+  await until(() => holds(topo, 'a', '198.51.100.100'), 3000, 'VIP on a');
+  assert.equal(await holds(topo, 'b', '198.51.100.100'), false);
+  await sleep(500);
+  assert.equal(b.current('VI_1'), 'BACKUP', 'b stays backup');
+  const t0 = Date.now();
+  a.kill('SIGTERM');
+  const m = await b.state('VI_1', 'MASTER', 3000, true);
+  const took = (m.at as number) - t0;
+  // Priority 0: the backup waits Skew_Time only (156/256 x 100 ms = 61 ms), not 3 intervals.
+  assert.ok(took < 250, `SIGTERM takeover took ${took} ms`);
+  assert.equal(await a.exited, 0);
+  assert.equal(await holds(topo, 'a', '198.51.100.100'), false, 'a released the VIP');
+  await until(() => holds(topo, 'b', '198.51.100.100'), 2000, 'VIP on b');
+  // a comes back with the higher priority and preempts.
+  const a2 = await startVrrp(topo, 'a', { instances: [instance({ priority: 150 })] });
+  await a2.state('VI_1', 'MASTER', 5000);
+  await b.state('VI_1', 'BACKUP', 5000, true);
+  await until(async () => !(await holds(topo, 'b', '198.51.100.100')), 2000, 'b releasing the VIP');
+  const t1 = Date.now();
+  a2.kill('SIGKILL');
+  const m2 = await b.state('VI_1', 'MASTER', 5000, true);
+  const took2 = (m2.at as number) - t1;
+  // Master_Down_Interval = 3 x 100 + 61 ms = 361 ms; allow for a loaded machine.
+  assert.ok(took2 >= 200 && took2 < 1500, `kill -9 takeover took ${took2} ms`);
+  b.kill('SIGTERM');
+  await b.exited;
+});
