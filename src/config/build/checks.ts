@@ -144,6 +144,7 @@ export function readCheck(
       if (!f.has('misc_path')) r.error(pos, `MISC_CHECK needs 'misc_path'`);
       else if (path !== undefined && path.trim() === '')
         r.error(f.get('misc_path')!.value, `'misc_path' must not be empty`);
+      else if (path !== undefined) r.fact('script', path, 'misc_path', f.get('misc_path')!.value);
       const check: HealthCheck = {
         checker,
         ...common,

@@ -105,6 +105,8 @@ export function readVrrpScripts(
     if (!f.has('script')) r.error(e.pos, `vrrp_script '${e.key}' needs 'script'`);
     else if (script !== undefined && script.trim() === '')
       r.error(f.get('script')!.value, `'script' must not be empty`);
+    else if (script !== undefined)
+      r.fact('script', script, `script of vrrp_script '${e.key}'`, f.get('script')!.value);
     const interval = r.duration(f.get('interval'), 1, 86_400_000) ?? 1000;
     const s: VrrpScript = {
       name: e.key,

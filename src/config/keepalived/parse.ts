@@ -1,0 +1,393 @@
+/**
+ * keepalived.conf syntax into a tree of statements: keywords and their arguments, blocks in braces
+ * (on one line or across lines), '#' and '!' comments, quoted strings, `include` with globs,
+ * '@id' / '@^id' conditional lines and '$NAME=VALUE' definitions (also multi-line) with $NAME and
+ * ${NAME} substitution.
+ */
+import * as path from 'node:path';
+import type { Diagnostics } from '../diagnostics';
+import { glob, hasGlob } from '../glob';
+import type { SourceFiles } from '../source';
+
+export interface Statement {
+  keyword: string;
+  args: string[];
+  /** Column of each argument (1-based). */
+  argCols: number[];
+  /** Which arguments were quoted. */
+  quoted?: boolean[];
+  file: string;
+  line: number;
+  column: number;
+  /** The statements of the block that follows, if any. */
+  block?: Statement[];
+  /** Comment lines before the statement. */
+  comments?: string[];
+  /** A comment at the end of the statement's line. */
+  trailing?: string;
+}
+
+export interface ParseOptions {
+  /** The config id '@' lines compare with (keepalived -i); default: the host name up to the first dot. */
+  configId: string;
+}
+
+const DEF = /^\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
+
+interface FileState {
+  file: string;
+  defs: Map<string, string>;
+}
+
+class Parser {
+  private readonly root: Statement[] = [];
+  private readonly stack: Statement[][] = [this.root];
+  private readonly owners: Statement[] = [];
+  private pendingComments: string[] = [];
+  private current: Statement | undefined;
+  private last: Statement | undefined;
+  private readonly defs = new Map<string, string>();
+
+  constructor(
+    private readonly diags: Diagnostics,
+    private readonly files: SourceFiles,
+    private readonly opts: ParseOptions,
+  ) {}
+
+  parseFile(file: string, text: string, includeStack: string[]): void {
+    const st: FileState = { file, defs: this.defs };
+    const lines = text.split('\n');
+    let multi: { name: string; parts: string[] } | undefined;
+    for (let i = 0; i < lines.length; i++) {
+      let line = lines[i];
+      if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+      if (multi) {
+        const cont = line.endsWith('\\');
+        multi.parts.push(cont ? line.slice(0, -1) : line);
+        if (!cont) {
+          this.defs.set(multi.name, multi.parts.join('\n'));
+          multi = undefined;
+        }
+        continue;
+      }
+      // Fast path: most lines have no '@', '$' or '~' at all.
+      let start = 0;
+      while (start < line.length && (line.charCodeAt(start) === 32 || line.charCodeAt(start) === 9)) start++;
+      if (start === line.length) continue;
+      const c = line.charCodeAt(start);
+      if (
+        c === 64 /* @ */ ||
+        c === 36 /* $ */ ||
+        c === 126 /* ~ */ ||
+        (this.defs.size > 0 && line.includes('$'))
+      ) {
+        const r = this.preprocess(line.slice(start), st, i + 1, start + 1, 0);
+        if (r === 'multi') {
+          const m = DEF.exec(line.slice(start).trimEnd())!;
+          multi = { name: m[1], parts: [] };
+          const first = m[2].slice(0, -1).trim();
+          if (first !== '') multi.parts.push(first);
+        } else if (r !== undefined) {
+          for (const l of r) this.tokenizeLine(l.text, file, i + 1, l.col, includeStack);
+        }
+        continue;
+      }
+      this.tokenizeLine(line, file, i + 1, 0, includeStack);
+    }
+    if (multi) this.defs.set(multi.name, multi.parts.join('\n'));
+  }
+
+  /** Conditionals, definitions and substitution; the resulting lines, 'multi' or undefined (dropped). */
+  private preprocess(
+    text: string,
+    st: FileState,
+    line: number,
+    col: number,
+    depth: number,
+  ): Array<{ text: string; col: number }> | 'multi' | undefined {
+    if (depth > 16) {
+      this.diags.error(
+        { file: st.file, line, column: col },
+        `definitions nest too deeply (a definition that uses itself?)`,
+      );
+      return undefined;
+    }
+    let t = text;
+    let c = col;
+    if (t.startsWith('@')) {
+      const m = /^@(\^?)(\S*)\s*/.exec(t)!;
+      const match = m[2] === this.opts.configId;
+      if ((m[1] === '^') === match) return undefined;
+      c += m[0].length;
+      t = t.slice(m[0].length);
+    }
+    const def = DEF.exec(t.trimEnd());
+    if (def) {
+      if (def[2].endsWith('\\')) return 'multi';
+      this.defs.set(def[1], def[2].trim());
+      return [];
+    }
+    if (t.startsWith('~SEQ') || t.startsWith('~LST')) {
+      this.diags.error(
+        { file: st.file, line, column: c },
+        `${t.slice(0, 4)} sequence blocks are not supported by lbd; write the lines out`,
+      );
+      return undefined;
+    }
+    if (!t.includes('$')) return [{ text: ' '.repeat(c - 1) + t, col: 0 }];
+    const sub = this.substitute(t, st);
+    if (sub === t) return [{ text: ' '.repeat(c - 1) + t, col: 0 }];
+    const out: Array<{ text: string; col: number }> = [];
+    for (const part of sub.split('\n')) {
+      const trimmed = part.trimStart();
+      if (trimmed === '') continue;
+      const r = this.preprocess(trimmed, st, line, c, depth + 1);
+      if (r === 'multi') {
+        this.diags.error(
+          { file: st.file, line, column: c },
+          `a multi-line definition cannot come from a substitution`,
+        );
+        continue;
+      }
+      if (r) out.push(...r);
+    }
+    return out;
+  }
+
+  private substitute(text: string, st: FileState): string {
+    let t = text;
+    for (let round = 0; round < 16 && t.includes('$'); round++) {
+      const next = t.replace(
+        /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)(?=\s|$)/g,
+        (all, a?: string, b?: string) => {
+          const name = (a ?? b)!;
+          const v = this.defs.get(name) ?? predefined(name, st.file, this.opts.configId);
+          return v ?? all;
+        },
+      );
+      if (next === t) break;
+      t = next;
+    }
+    return t;
+  }
+
+  /** Splits a line into words, quoted strings, braces and a comment, and feeds the statement builder. */
+  private tokenizeLine(
+    line: string,
+    file: string,
+    lineNo: number,
+    _col: number,
+    includeStack: string[],
+  ): void {
+    const n = line.length;
+    let i = 0;
+    let sawToken = false;
+    while (i < n) {
+      const ch = line.charCodeAt(i);
+      if (ch === 32 || ch === 9 || ch === 13) {
+        i++;
+        continue;
+      }
+      if (ch === 35 /* # */ || ch === 33 /* ! */) {
+        const text = line.slice(i + 1).trim();
+        if (sawToken) {
+          const target = this.current ?? this.last;
+          if (target && target.line === lineNo) target.trailing = text;
+        } else this.pendingComments.push(text);
+        break;
+      }
+      sawToken = true;
+      if (ch === 123 /* { */) {
+        this.openBlock(file, lineNo, i + 1);
+        i++;
+        continue;
+      }
+      if (ch === 125 /* } */) {
+        this.closeBlock(file, lineNo, i + 1);
+        i++;
+        continue;
+      }
+      if (ch === 34 || ch === 39) {
+        let j = i + 1;
+        let out = '';
+        let closed = false;
+        while (j < n) {
+          const cj = line.charCodeAt(j);
+          if (cj === ch) {
+            closed = true;
+            break;
+          }
+          if (cj === 92 /* \ */ && ch === 34 && j + 1 < n) {
+            const e = line[j + 1];
+            out += e === 'n' ? '\n' : e === 't' ? '\t' : e;
+            j += 2;
+            continue;
+          }
+          out += line[j];
+          j++;
+        }
+        if (!closed) this.diags.error({ file, line: lineNo, column: i + 1 }, `unterminated quoted string`);
+        this.word(out, true, file, lineNo, i + 1);
+        i = closed ? j + 1 : n;
+        continue;
+      }
+      let j = i;
+      while (j < n) {
+        const cj = line.charCodeAt(j);
+        if (cj === 32 || cj === 9 || cj === 123 || cj === 125 || cj === 13) break;
+        j++;
+      }
+      this.word(line.slice(i, j), false, file, lineNo, i + 1);
+      i = j;
+    }
+    this.endStatement(includeStack);
+  }
+
+  private word(w: string, quoted: boolean, file: string, line: number, column: number): void {
+    const cur = this.current;
+    if (!cur) {
+      const s: Statement = { keyword: w, args: [], argCols: [], file, line, column };
+      if (quoted) s.quoted = [];
+      if (this.pendingComments.length > 0) {
+        s.comments = this.pendingComments;
+        this.pendingComments = [];
+      }
+      this.current = s;
+      return;
+    }
+    cur.args.push(w);
+    cur.argCols.push(column);
+    if (quoted || cur.quoted) {
+      cur.quoted ??= cur.args.map(() => false);
+      cur.quoted[cur.args.length - 1] = quoted;
+    }
+  }
+
+  private endStatement(includeStack: string[]): void {
+    const s = this.current;
+    if (!s) return;
+    this.current = undefined;
+    if (s.keyword === 'include' || /^include[rmwba]$/.test(s.keyword)) {
+      this.include(s, includeStack);
+      return;
+    }
+    this.stack[this.stack.length - 1].push(s);
+    this.last = s;
+  }
+
+  private openBlock(file: string, line: number, column: number): void {
+    let owner = this.current;
+    if (owner) {
+      this.current = undefined;
+      this.stack[this.stack.length - 1].push(owner);
+    } else {
+      const list = this.stack[this.stack.length - 1];
+      owner = list[list.length - 1];
+      if (!owner || owner.block) {
+        this.diags.error({ file, line, column }, `'{' without a keyword before it`);
+        owner = { keyword: '', args: [], argCols: [], file, line, column };
+        list.push(owner);
+      }
+    }
+    owner.block = [];
+    this.stack.push(owner.block);
+    this.owners.push(owner);
+    this.last = owner;
+  }
+
+  private closeBlock(file: string, line: number, column: number): void {
+    this.endStatement([]);
+    if (this.stack.length === 1) {
+      this.diags.error({ file, line, column }, `'}' without a block to close`);
+      return;
+    }
+    this.stack.pop();
+    this.last = this.owners.pop();
+  }
+
+  private include(s: Statement, includeStack: string[]): void {
+    const pos = { file: s.file, line: s.line, column: s.column };
+    if (s.args.length !== 1) {
+      this.diags.error(pos, `include takes one file name or pattern`);
+      return;
+    }
+    const pattern = s.args[0];
+    const matches = glob(pattern, path.dirname(s.file));
+    if (matches.length === 0 && !hasGlob(pattern)) {
+      this.diags.error(
+        { ...pos, column: s.argCols[0] },
+        `cannot read included file '${pattern}': no such file`,
+      );
+      return;
+    }
+    const depth = this.stack.length;
+    for (const m of matches) {
+      if (includeStack.includes(m)) {
+        this.diags.error(
+          pos,
+          `'${pattern}' includes itself (${[...includeStack, m].map((x) => path.basename(x)).join(' -> ')})`,
+        );
+        continue;
+      }
+      const text = this.files.read(m);
+      if (text === undefined) {
+        this.diags.error({ ...pos, column: s.argCols[0] }, `cannot read included file '${m}'`);
+        continue;
+      }
+      this.parseFile(m, text, [...includeStack, m]);
+      this.endStatement([]);
+      if (this.stack.length !== depth) {
+        this.diags.error(
+          { file: m, line: text.split('\n').length, column: 1 },
+          `unbalanced braces at the end of the included file`,
+        );
+        while (this.stack.length > depth) {
+          this.stack.pop();
+          this.owners.pop();
+        }
+      }
+    }
+  }
+
+  finish(file: string, text: string): Statement[] {
+    this.endStatement([]);
+    if (this.stack.length > 1) {
+      const owner = this.owners[this.owners.length - 1];
+      this.diags.error(
+        { file: owner.file, line: owner.line, column: owner.column },
+        `'${owner.keyword}' block is not closed (missing '}')`,
+      );
+    }
+    void text;
+    void file;
+    return this.root;
+  }
+}
+
+function predefined(name: string, file: string, configId: string): string | undefined {
+  switch (name) {
+    case '_PWD':
+      return path.dirname(file);
+    case '_INSTANCE':
+      return configId;
+    case '_HASH':
+      return '#';
+    case '_BANG':
+      return '!';
+    default:
+      return undefined;
+  }
+}
+
+/** Parses a keepalived.conf (and what it includes) into statements. */
+export function parseKeepalived(
+  file: string,
+  text: string,
+  diags: Diagnostics,
+  files: SourceFiles,
+  opts: ParseOptions,
+): Statement[] {
+  const p = new Parser(diags, files, opts);
+  p.parseFile(file, text, [file]);
+  return p.finish(file, text);
+}
