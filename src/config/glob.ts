@@ -79,7 +79,7 @@ export function glob(pattern: string, baseDir: string): string[] {
           continue;
         }
         const re = segmentRegExp(seg);
-        let names: string[] = [];
+        let names: string[];
         try {
           names = fs.readdirSync(d);
         } catch {
