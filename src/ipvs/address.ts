@@ -1,0 +1,137 @@
+// Addresses, ports and firewall marks as validated, canonical values: a value of these types can only
+// come from the parsing functions below, so an Ipv4Address is always a dotted quad, an Ipv6Address always
+// in RFC 5952 form, a Port always an integer in 0..65535 and a FwMark always in 1..2^32-1.
+
+declare const ipv4Brand: unique symbol;
+declare const ipv6Brand: unique symbol;
+declare const portBrand: unique symbol;
+declare const fwmarkBrand: unique symbol;
+
+export type Ipv4Address = string & { readonly [ipv4Brand]: true };
+export type Ipv6Address = string & { readonly [ipv6Brand]: true };
+export type IpAddress = Ipv4Address | Ipv6Address;
+export type Port = number & { readonly [portBrand]: true };
+export type FwMark = number & { readonly [fwmarkBrand]: true };
+export type Family = 'inet' | 'inet6';
+
+export class AddressError extends TypeError {
+  override name = 'AddressError';
+}
+
+/** The family of a parsed address. */
+export function familyOf(address: IpAddress): Family {
+  return address.includes(':') ? 'inet6' : 'inet';
+}
+
+export function isIpv6(address: IpAddress): address is Ipv6Address {
+  return address.includes(':');
+}
+
+const V4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+export function ipv4(text: string): Ipv4Address {
+  if (!V4.test(text)) throw new AddressError(`invalid IPv4 address '${text}'`);
+  return text as Ipv4Address;
+}
+
+export function ipv6(text: string): Ipv6Address {
+  const bytes = parseIpv6(text);
+  if (bytes === undefined) throw new AddressError(`invalid IPv6 address '${text}'`);
+  return formatIpv6(bytes);
+}
+
+/** An IPv4 or IPv6 address (IPv6 may be written in brackets). */
+export function ip(text: string): IpAddress {
+  if (text.startsWith('[') && text.endsWith(']')) return ipv6(text.slice(1, -1));
+  return text.includes(':') ? ipv6(text) : ipv4(text);
+}
+
+export function port(value: number | string): Port {
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new AddressError(`invalid port '${value}' (0-65535)`);
+  }
+  return n as Port;
+}
+
+export function fwmark(value: number): FwMark {
+  if (!Number.isInteger(value) || value < 1 || value > 0xffffffff) {
+    throw new AddressError(`invalid firewall mark '${value}' (1-4294967295)`);
+  }
+  return value as FwMark;
+}
+
+/** `addr:port`, with IPv6 in brackets, as ipvsadm prints it. */
+export function formatEndpoint(address: IpAddress, p: number): string {
+  return isIpv6(address) ? `[${address}]:${p}` : `${address}:${p}`;
+}
+
+/** The address as the 16 bytes of a union nf_inet_addr (IPv4 in the first 4). */
+export function addressBytes(address: IpAddress, out: Buffer, offset: number): void {
+  out.fill(0, offset, offset + 16);
+  if (isIpv6(address)) {
+    const b = parseIpv6(address);
+    if (b === undefined) throw new AddressError(`invalid IPv6 address '${address}'`);
+    b.copy(out, offset);
+    return;
+  }
+  const parts = address.split('.');
+  for (let i = 0; i < 4; i++) out[offset + i] = Number(parts[i]);
+}
+
+export function addressFromBytes(family: Family, buf: Buffer, offset: number, length: number): IpAddress {
+  if (family === 'inet') {
+    if (length < 4) throw new AddressError('IPv4 address attribute shorter than 4 bytes');
+    return `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}` as Ipv4Address;
+  }
+  if (length < 16) throw new AddressError('IPv6 address attribute shorter than 16 bytes');
+  return formatIpv6(buf.subarray(offset, offset + 16));
+}
+
+function parseIpv6(text: string): Buffer | undefined {
+  let s = text;
+  const out = Buffer.alloc(16);
+  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two groups.
+  const v4 = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(s);
+  if (v4) {
+    if (!V4.test(v4[2])) return undefined;
+    const p = v4[2].split('.').map(Number);
+    s = `${v4[1]}${((p[0] << 8) | p[1]).toString(16)}:${((p[2] << 8) | p[3]).toString(16)}`;
+  }
+  const halves = s.split('::');
+  if (halves.length > 2) return undefined;
+  const head = halves[0] === '' ? [] : halves[0].split(':');
+  const tail = halves.length === 2 ? (halves[1] === '' ? [] : halves[1].split(':')) : [];
+  const groups = head.length + tail.length;
+  if (halves.length === 1 ? groups !== 8 : groups > 7) return undefined;
+  const all = [...head, ...new Array<string>(8 - groups).fill('0'), ...tail];
+  for (let i = 0; i < 8; i++) {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(all[i])) return undefined;
+    out.writeUInt16BE(parseInt(all[i], 16), i * 2);
+  }
+  return out;
+}
+
+function formatIpv6(b: Buffer): Ipv6Address {
+  const g: number[] = [];
+  for (let i = 0; i < 8; i++) g.push((b[i * 2] << 8) | b[i * 2 + 1]);
+  // RFC 5952: the longest run (>= 2) of zero groups, the first one on ties, becomes '::'.
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (xs: number[]) => xs.map((x) => x.toString(16)).join(':');
+  if (best < 0) return hex(g) as Ipv6Address;
+  return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}` as Ipv6Address;
+}

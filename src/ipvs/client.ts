@@ -1,0 +1,288 @@
+// The IPVS client lbd uses: reads (info, timeouts, services, real servers, daemons, the whole table),
+// single operations that throw typed errors, and apply(): a pipelined batch with one result per operation.
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { constants } from 'node:os';
+import {
+  decodeDaemon,
+  decodeDestination,
+  decodeInfo,
+  decodeService,
+  decodeTimeouts,
+  IpvsEncoder,
+  serviceFamily,
+} from './codec';
+import { IPVS_GENL_NAME, NLMSG_ERROR } from './constants';
+import { describeService, IpvsError, IpvsUnavailableError, operationError, readError } from './errors';
+import { MessageWriter, messages, NetlinkFormatError } from './netlink';
+import { GenlTransport, type ExchangeReply } from './transport';
+import type {
+  Daemon,
+  DaemonState,
+  Destination,
+  DestinationEntry,
+  Info,
+  Operation,
+  Service,
+  ServiceEntry,
+  ServiceKey,
+  Timeouts,
+  VirtualServiceEntry,
+} from './types';
+import type { IpAddress, Port } from './address';
+
+export type OperationResult = { readonly ok: true } | { readonly ok: false; readonly error: IpvsError };
+
+export interface IpvsOptions {
+  /** How long a request may wait for the kernel, ms. */
+  timeoutMs?: number;
+}
+
+export interface ApplyOptions {
+  /** Messages per sendmsg (default 256). */
+  window?: number;
+  /** Operations handed to the native side at a time; encoding of the next chunk overlaps (default 2048). */
+  chunk?: number;
+}
+
+const E = constants.errno;
+
+export class Ipvs {
+  private constructor(
+    private readonly transport: GenlTransport,
+    private readonly enc: IpvsEncoder,
+    /** The generic netlink family id of "IPVS" in this kernel. */
+    readonly familyId: number,
+  ) {}
+
+  /** Opens a socket and resolves the IPVS family (which loads ip_vs when the kernel can). */
+  static async open(options: IpvsOptions = {}): Promise<Ipvs> {
+    const t = new GenlTransport(options.timeoutMs);
+    try {
+      const fam = await t.resolveFamily(IPVS_GENL_NAME);
+      if (fam.error === E.ENOENT) {
+        throw new IpvsUnavailableError(
+          "kernel has no IPVS: no 'IPVS' generic netlink family (the ip_vs module is missing or could not be loaded)",
+          fam.error,
+          'resolve-family',
+          'IPVS generic netlink family',
+        );
+      }
+      if (fam.error !== 0)
+        throw readError('resolve-family', 'IPVS generic netlink family', fam.error, fam.message);
+      return new Ipvs(t, new IpvsEncoder(fam.id), fam.id);
+    } catch (e) {
+      t.close();
+      throw e;
+    }
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+
+  /** The encoder for this kernel's family id (for callers building their own batches, and tests). */
+  get encoder(): IpvsEncoder {
+    return this.enc;
+  }
+
+  private async one(build: (w: MessageWriter) => void): Promise<ExchangeReply> {
+    const w = new MessageWriter(512);
+    build(w);
+    return this.transport.exchange(w.take());
+  }
+
+  private dataMessages(r: ExchangeReply, i: number) {
+    return messages(r.data, r.offsets[i], r.offsets[i] + r.lengths[i]);
+  }
+
+  private decodeOrThrow<T>(what: string, f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof NetlinkFormatError || e instanceof TypeError) {
+        throw new IpvsError(
+          `unexpected kernel reply to ${what}: ${e.message}`,
+          E.EPROTO,
+          what,
+          'kernel reply',
+        );
+      }
+      throw e;
+    }
+  }
+
+  async info(): Promise<Info> {
+    const r = await this.one((w) => this.enc.getInfo(w));
+    if (r.errors[0] !== 0) throw readError('get-info', 'IPVS information', r.errors[0], r.messages[0]);
+    for (const m of this.dataMessages(r, 0))
+      return this.decodeOrThrow('get-info', () => decodeInfo(r.data, m));
+    throw new IpvsError('no reply to get-info', E.EPROTO, 'get-info', 'IPVS information');
+  }
+
+  async timeouts(): Promise<Timeouts> {
+    const r = await this.one((w) => this.enc.getTimeouts(w));
+    if (r.errors[0] !== 0) throw readError('get-timeouts', 'connection timeouts', r.errors[0], r.messages[0]);
+    for (const m of this.dataMessages(r, 0))
+      return this.decodeOrThrow('get-timeouts', () => decodeTimeouts(r.data, m));
+    throw new IpvsError('no reply to get-timeouts', E.EPROTO, 'get-timeouts', 'connection timeouts');
+  }
+
+  async services(): Promise<ServiceEntry[]> {
+    const r = await this.one((w) => this.enc.dumpServices(w));
+    if (r.errors[0] !== 0) throw readError('dump-services', 'virtual services', r.errors[0], r.messages[0]);
+    const out: ServiceEntry[] = [];
+    for (const m of this.dataMessages(r, 0))
+      out.push(this.decodeOrThrow('dump-services', () => decodeService(r.data, m)));
+    return out;
+  }
+
+  /** One service, or null when it does not exist. */
+  async service(key: ServiceKey): Promise<ServiceEntry | null> {
+    const r = await this.one((w) => this.enc.getService(w, key));
+    if (r.errors[0] === E.ESRCH || r.errors[0] === E.ENOENT) return null;
+    const object = `virtual service ${describeService(key)}`;
+    if (r.errors[0] !== 0) throw readError('get-service', object, r.errors[0], r.messages[0]);
+    for (const m of this.dataMessages(r, 0))
+      return this.decodeOrThrow('get-service', () => decodeService(r.data, m));
+    return null;
+  }
+
+  async destinations(key: ServiceKey): Promise<DestinationEntry[]> {
+    const r = await this.one((w) => this.enc.dumpDestinations(w, key));
+    const object = `virtual service ${describeService(key)}`;
+    if (r.errors[0] !== 0) throw readError('dump-destinations', object, r.errors[0], r.messages[0]);
+    const fam = serviceFamily(key);
+    const out: DestinationEntry[] = [];
+    for (const m of this.dataMessages(r, 0)) {
+      out.push(this.decodeOrThrow('dump-destinations', () => decodeDestination(r.data, m, fam)));
+    }
+    return out;
+  }
+
+  /** Every service with its real servers: one service dump, then every service's real server dump in one
+   * native call. Decoding yields to the event loop every `yieldEvery` services. */
+  async table(yieldEvery = 1000): Promise<VirtualServiceEntry[]> {
+    const services = await this.services();
+    if (services.length === 0) return [];
+    const w = new MessageWriter(services.length * 72);
+    for (const s of services) this.enc.dumpDestinations(w, s.key);
+    const r = await this.transport.exchange(w.take());
+    const out: VirtualServiceEntry[] = [];
+    for (let i = 0; i < services.length; i++) {
+      const s = services[i];
+      // A service deleted between the two dumps: skip it (ESRCH), as the table changed meanwhile.
+      if (r.errors[i] === E.ESRCH) continue;
+      if (r.errors[i] !== 0) {
+        throw readError(
+          'dump-destinations',
+          `virtual service ${describeService(s.key)}`,
+          r.errors[i],
+          r.messages[i],
+        );
+      }
+      const fam = serviceFamily(s.key);
+      const dests: DestinationEntry[] = [];
+      for (const m of this.dataMessages(r, i)) {
+        dests.push(this.decodeOrThrow('dump-destinations', () => decodeDestination(r.data, m, fam)));
+      }
+      out.push({ ...s, destinations: dests });
+      if (yieldEvery > 0 && i % yieldEvery === yieldEvery - 1) await yieldToLoop();
+    }
+    return out;
+  }
+
+  async daemons(): Promise<Daemon[]> {
+    const r = await this.one((w) => this.enc.dumpDaemons(w));
+    if (r.errors[0] !== 0) throw readError('dump-daemons', 'sync daemons', r.errors[0], r.messages[0]);
+    const out: Daemon[] = [];
+    for (const m of this.dataMessages(r, 0)) {
+      if (m.type === NLMSG_ERROR) continue;
+      out.push(this.decodeOrThrow('dump-daemons', () => decodeDaemon(r.data, m)));
+    }
+    return out;
+  }
+
+  /** Runs one operation; throws its IpvsError. */
+  async run(op: Operation): Promise<void> {
+    const r = await this.one((w) => this.enc.operation(w, op));
+    if (r.errors[0] !== 0) throw operationError(op, r.errors[0], r.messages[0]);
+  }
+
+  addService(service: Service): Promise<void> {
+    return this.run({ op: 'add-service', service });
+  }
+  editService(service: Service): Promise<void> {
+    return this.run({ op: 'edit-service', service });
+  }
+  deleteService(key: ServiceKey): Promise<void> {
+    return this.run({ op: 'delete-service', key });
+  }
+  addDestination(service: ServiceKey, destination: Destination): Promise<void> {
+    return this.run({ op: 'add-destination', service, destination });
+  }
+  editDestination(service: ServiceKey, destination: Destination): Promise<void> {
+    return this.run({ op: 'edit-destination', service, destination });
+  }
+  deleteDestination(service: ServiceKey, address: IpAddress, port: Port): Promise<void> {
+    return this.run({ op: 'delete-destination', service, address, port });
+  }
+  /** Zeroes the counters of one service, or of all. */
+  zero(service?: ServiceKey): Promise<void> {
+    return this.run(service ? { op: 'zero', service } : { op: 'zero' });
+  }
+  flush(): Promise<void> {
+    return this.run({ op: 'flush' });
+  }
+  setTimeouts(timeouts: Timeouts): Promise<void> {
+    return this.run({ op: 'set-timeouts', timeouts });
+  }
+  startDaemon(daemon: Daemon): Promise<void> {
+    return this.run({ op: 'start-daemon', daemon });
+  }
+  stopDaemon(state: DaemonState): Promise<void> {
+    return this.run({ op: 'stop-daemon', state });
+  }
+
+  /** Applies operations in order, pipelined (many per sendmsg, no per-operation round trip); one result
+   * per operation. A failed operation does not stop the later ones (those depending on it fail too). */
+  async apply(ops: readonly Operation[], options: ApplyOptions = {}): Promise<OperationResult[]> {
+    const chunk = Math.max(1, options.chunk ?? 2048);
+    const results: OperationResult[] = new Array<OperationResult>(ops.length);
+    const encode = (from: number): Buffer => {
+      const w = new MessageWriter(Math.min(ops.length - from, chunk) * 200);
+      const to = Math.min(ops.length, from + chunk);
+      for (let i = from; i < to; i++) this.enc.operation(w, ops[i]);
+      return w.take();
+    };
+    let next: Buffer | undefined = ops.length > 0 ? encode(0) : undefined;
+    for (let from = 0; from < ops.length; from += chunk) {
+      const running = this.transport.batch(next as Buffer, options.window);
+      // Encode the next chunk while the kernel works on this one.
+      next = from + chunk < ops.length ? (await yieldToLoop(), encode(from + chunk)) : undefined;
+      const r = await running;
+      for (let k = 0; k < r.errors.length; k++) {
+        const errno = r.errors[k];
+        results[from + k] =
+          errno === 0 ? OK : { ok: false, error: operationError(ops[from + k], errno, r.messages[k]) };
+      }
+    }
+    return results;
+  }
+}
+
+const OK: OperationResult = Object.freeze({ ok: true });
+
+/** Throws the first failure of apply() results, mentioning how many failed. */
+export function throwOnFailure(results: readonly OperationResult[]): void {
+  const failed = results.filter((r): r is { ok: false; error: IpvsError } => !r.ok);
+  if (failed.length === 0) return;
+  const first = failed[0].error;
+  const more = failed.length > 1 ? ` (and ${failed.length - 1} more failures)` : '';
+  throw new IpvsError(
+    `${first.message}${more}`,
+    first.errno,
+    first.operation,
+    first.object,
+    first.kernelMessage,
+  );
+}
