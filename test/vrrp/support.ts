@@ -45,15 +45,15 @@ export class VrrpProc {
     );
   }
 
-  /** Resolves with the first line (already seen or coming) matching pred; rejects after timeoutMs. */
-  waitFor(pred: (l: Line) => boolean, timeoutMs = 10_000, what = 'line'): Promise<Line> {
-    const seen = this.lines.find(pred);
-    if (seen) return Promise.resolve(seen);
-    return this.waitNext(pred, timeoutMs, what);
+  /** Index to pass as `since`: only lines arriving after this call count. */
+  mark(): number {
+    return this.lines.length;
   }
 
-  /** Like waitFor, ignoring lines already seen. */
-  waitNext(pred: (l: Line) => boolean, timeoutMs = 10_000, what = 'line'): Promise<Line> {
+  /** Resolves with the first line from index `since` on (seen or coming) matching pred. */
+  waitFor(pred: (l: Line) => boolean, timeoutMs = 10_000, what = 'line', since = 0): Promise<Line> {
+    const seen = this.lines.slice(since).find(pred);
+    if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w.pred !== pred);
@@ -69,12 +69,10 @@ export class VrrpProc {
     });
   }
 
-  /** Waits for a transition of instance into state (already happened counts only when `fresh` is false). */
-  state(instance: string, to: string, timeoutMs = 10_000, fresh = false): Promise<Line> {
+  /** Waits for a transition of instance into state, among the lines from index `since` on. */
+  state(instance: string, to: string, timeoutMs = 10_000, since = 0): Promise<Line> {
     const pred = (l: Line) => l.type === 'transition' && l.instance === instance && l.to === to;
-    return fresh
-      ? this.waitNext(pred, timeoutMs, `${instance} -> ${to}`)
-      : this.waitFor(pred, timeoutMs, `${instance} -> ${to}`);
+    return this.waitFor(pred, timeoutMs, `${instance} -> ${to}`, since);
   }
 
   current(instance: string): string | undefined {
@@ -83,7 +81,7 @@ export class VrrpProc {
   }
 
   async status(): Promise<Line> {
-    const p = this.waitNext((l) => l.type === 'status', 5000, 'status');
+    const p = this.waitFor((l) => l.type === 'status', 5000, 'status', this.mark());
     this.child.stdin!.write('status\n');
     return p;
   }
@@ -102,11 +100,22 @@ export class VrrpProc {
   }
 }
 
+const running = new Set<VrrpProc>();
+
+/** Kills every runner still alive (afterEach: a failed test must not leave routers behind). */
+export async function killAllVrrp(): Promise<void> {
+  const left = [...running];
+  for (const p of left) p.kill('SIGKILL');
+  await Promise.all(left.map((p) => p.exited));
+}
+
 export async function startVrrp(topo: Topology, host: string, config: VrrpConfig): Promise<VrrpProc> {
   const child = topo.spawn(host, [process.execPath, STANDALONE, JSON.stringify(config)], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const p = new VrrpProc(host, child);
+  running.add(p);
+  void p.exited.then(() => running.delete(p));
   await p.waitFor((l) => l.type === 'started' || l.type === 'stderr', 15_000, 'start');
   if (p.lines.some((l) => l.type === 'stderr')) throw new Error(`${host}: runner failed:\n${p.dump()}`);
   return p;
