@@ -44,7 +44,7 @@ export class DropCounters {
   accepted = 0;
   /** v3 adverts whose interval differs from ours: accepted (the backup learns it) and logged. */
   intervalMismatchAccepted = 0;
-  /** v3 adverts whose address list differs from ours: accepted and logged. */
+  /** Adverts of the address owner (priority 255) whose address list differs from ours: accepted, logged. */
   addressMismatchAccepted = 0;
 
   drop(reason: DropReason): void {
@@ -138,8 +138,9 @@ export class VrrpReceiver {
       c.intervalMismatchAccepted++;
     }
     if (!sameSet(a.addresses, spec.addresses)) {
-      // RFC 3768: drop unless from the address owner. RFC 5798: log only.
-      if (a.version === 2 && a.priority !== 255) return drop('address_mismatch');
+      // RFC 3768: drop unless from the address owner. RFC 5798 only asks to log, but a router that
+      // does not own the VIPs must not win an election for them (keepalived drops these too).
+      if (a.priority !== 255) return drop('address_mismatch');
       c.addressMismatchAccepted++;
     }
     c.accepted++;
