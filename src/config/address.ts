@@ -38,7 +38,7 @@ export function ipv6ToBigInt(address: string): bigint {
 
 /** A canonical form for comparing addresses (IPv6 written differently compares equal). */
 export function canonicalAddress(address: string): string {
-  if (isIPv6(address)) return ipv6ToBigInt(address).toString(16);
+  if (address.includes(':') && isIPv6(address)) return ipv6ToBigInt(address).toString(16);
   return address;
 }
 

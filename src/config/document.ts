@@ -19,13 +19,22 @@ export interface ScalarNode extends NodeBase {
   value: ScalarValue;
 }
 
-export interface MapEntry {
-  key: string;
-  /** Where the key is written. */
-  pos: Position;
-  value: DocNode;
+/** A key and its value; the entry's own position is where the key is written. */
+export class MapEntry implements Position {
   commentBefore?: string[];
   comment?: string;
+  constructor(
+    public key: string,
+    public file: string,
+    public line: number,
+    public column: number,
+    public value: DocNode,
+  ) {}
+
+  /** Where the key is written. */
+  get pos(): Position {
+    return this;
+  }
 }
 
 export interface MapNode extends NodeBase {
@@ -53,7 +62,12 @@ export function seqNode(pos: Position, items: DocNode[] = []): SeqNode {
 }
 
 export function entry(key: string, pos: Position, value: DocNode): MapEntry {
-  return { key, pos: { file: pos.file, line: pos.line, column: pos.column }, value };
+  return new MapEntry(key, pos.file, pos.line, pos.column, value);
+}
+
+/** A scalar at a file, line and column (no intermediate position object). */
+export function scalarAt(file: string, line: number, column: number, value: ScalarValue): ScalarNode {
+  return { kind: 'scalar', value, file, line, column };
 }
 
 /** The entry for key, if any (the first one). */

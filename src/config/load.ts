@@ -1,10 +1,10 @@
 /** Loading a configuration file (YAML or keepalived.conf, detected by content) into the model. */
 import * as os from 'node:os';
-import { type BuildResult, buildConfig } from './build/index';
+import { type BuildResult, VirtualServerStream, buildConfig } from './build/index';
 import { ConfigError, type Diagnostic, Diagnostics } from './diagnostics';
 import type { MapNode } from './document';
 import { type HostProbe, checkHost } from './host';
-import { mapKeepalived } from './keepalived/map';
+import { KeepalivedMapper } from './keepalived/map';
 import { parseKeepalived } from './keepalived/parse';
 import type { Config } from './model';
 import { SourceFiles } from './source';
@@ -64,12 +64,13 @@ export function readDocument(
   diags: Diagnostics,
   files: SourceFiles,
   configId?: string,
+  stream?: VirtualServerStream,
 ): MapNode {
   if (format === 'yaml') return loadYamlDocument(file, text, diags, files);
-  const stmts = parseKeepalived(file, text, diags, files, {
-    configId: configId ?? os.hostname().split('.')[0],
-  });
-  return mapKeepalived(stmts, diags, file);
+  const km = new KeepalivedMapper(diags, file, stream && ((vs) => stream.builder.add(vs)));
+  const opts = { configId: configId ?? os.hostname().split('.')[0] };
+  parseKeepalived(file, text, diags, files, opts, (s) => km.add(s));
+  return km.top;
 }
 
 /** Validates a file: never throws for configuration problems, reports them all. */
@@ -107,8 +108,10 @@ function validateText(
   diags: Diagnostics,
 ): ValidationResult {
   const format = opts.format ?? detectFormat(text, file);
-  const doc = readDocument(file, text, format, diags, files, opts.configId);
-  const built: BuildResult = buildConfig(doc, diags);
+  // keepalived.conf: virtual servers are built as they are read (a large file is never held whole).
+  const stream = format === 'keepalived' ? new VirtualServerStream(diags) : undefined;
+  const doc = readDocument(file, text, format, diags, files, opts.configId, stream);
+  const built: BuildResult = buildConfig(doc, diags, stream);
   if ((opts.hostChecks ?? 'warning') !== 'off')
     checkHost(built.facts, diags, opts.hostChecks === 'error' ? 'error' : 'warning', opts.host);
   const diagnostics = diags.sorted();

@@ -21,7 +21,8 @@ export interface CheckDefaults {
   delay_loop: number;
   warmup?: number;
   alpha: boolean;
-  log_all_failures: boolean;
+  /** undefined: the global checker_log_all_failures, filled in when known. */
+  log_all_failures?: boolean;
   virtualhost?: string;
 }
 
@@ -95,7 +96,7 @@ export function readCheck(
     delay_loop: delayLoop,
     warmup: r.duration(f.get('warmup'), 0, 86_400_000) ?? d.warmup ?? delayLoop,
     alpha: r.bool(f.get('alpha')) ?? d.alpha,
-    log_all_failures: r.bool(f.get('log_all_failures')) ?? d.log_all_failures,
+    log_all_failures: (r.bool(f.get('log_all_failures')) ?? d.log_all_failures)!,
   };
   const connectIp = r.ip(f.get('connect_ip'));
   if (connectIp !== undefined) common.connect_ip = connectIp;

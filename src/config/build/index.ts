@@ -2,7 +2,7 @@
 import type { Diagnostics } from '../diagnostics';
 import type { DocNode, MapEntry } from '../document';
 import type { Config, ControlSettings, LvsSyncDaemon, LvsTimeouts, MetricsSettings } from '../model';
-import { readVirtualServerGroups, readVirtualServers } from './lvs';
+import { VirtualServerBuilder, readVirtualServerGroups } from './lvs';
 import { type HostFact, Reader, keys } from './reader';
 import {
   checkVrids,
@@ -29,13 +29,27 @@ export const TOP_KEYS = keys(
   'control',
 );
 
+/** Virtual servers built while the file is read. */
+export class VirtualServerStream {
+  readonly reader: Reader;
+  readonly builder: VirtualServerBuilder;
+  constructor(diags: Diagnostics) {
+    this.reader = new Reader(diags);
+    this.builder = new VirtualServerBuilder(this.reader);
+  }
+}
+
 export interface BuildResult {
   config: Config;
   facts: HostFact[];
 }
 
-export function buildConfig(root: DocNode, diags: Diagnostics): BuildResult {
-  const r = new Reader(diags);
+/**
+ * Builds the model. With `stream`, the virtual servers were already fed to it as they were read (and
+ * are not in the document).
+ */
+export function buildConfig(root: DocNode, diags: Diagnostics, stream?: VirtualServerStream): BuildResult {
+  const r = stream?.reader ?? new Reader(diags);
   const top = r.map(root, 'the configuration');
   const f = top ? r.fields(top, TOP_KEYS, 'at the top level') : new Map<string, MapEntry>();
   const global = readGlobal(r, f.get('global')?.value);
@@ -51,7 +65,11 @@ export function buildConfig(root: DocNode, diags: Diagnostics): BuildResult {
   checkVrids(r, instances);
   const syncGroups = readSyncGroups(r, f.get('vrrp_sync_groups')?.value, instances, scripts);
   const groups = readVirtualServerGroups(r, f.get('virtual_server_groups')?.value);
-  const servers = readVirtualServers(r, f.get('virtual_servers')?.value, global, groups);
+  const vsb = stream?.builder ?? new VirtualServerBuilder(r);
+  const vsNode = f.get('virtual_servers')?.value;
+  if (vsNode) for (const it of r.seq(vsNode, "'virtual_servers'") ?? []) vsb.add(it);
+  const servers = vsb.finish(groups);
+  for (const c of r.pendingLogAll.splice(0)) c.log_all_failures = global.checker_log_all_failures;
 
   const config: Config = {
     global,

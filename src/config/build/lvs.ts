@@ -14,7 +14,6 @@ import {
   SCHED_FLAGS,
   type AddressFamily,
   type Forwarding,
-  type GlobalSettings,
   type Protocol,
   type RealServer,
   type SchedFlag,
@@ -180,39 +179,68 @@ export interface ServerInfo {
   node: MapNode;
 }
 
-export function readVirtualServers(
-  r: Reader,
-  n: DocNode | undefined,
-  g: GlobalSettings,
-  groups: Map<string, { group: VirtualServerGroup }>,
-): VirtualServer[] {
-  const out: VirtualServer[] = [];
-  const items = n ? (r.seq(n, "'virtual_servers'") ?? []) : [];
-  const seen = new Map<string, MapNode>();
-  for (const it of items) {
-    const m = r.map(it, 'a virtual server');
-    if (!m) continue;
-    const vs = readVirtualServer(r, m, g, groups);
-    if (!vs) continue;
-    const dupKey = vs.key.kind === 'fwmark' ? `FWM ${vs.key.fwmark} ${vs.family}` : vs.id;
-    const first = seen.get(dupKey);
-    if (first) {
-      r.error(
-        m,
-        `virtual server ${vs.id} is defined twice (first at line ${first.line}${first.file !== m.file ? ` of ${first.file}` : ''})`,
-      );
-      continue;
-    }
-    seen.set(dupKey, m);
-    out.push(vs);
+/**
+ * Builds virtual servers one at a time, as a large keepalived.conf is read, so that their documents
+ * need not all be held. Those naming a virtual_server_group wait for finish(), when the groups are known.
+ */
+export class VirtualServerBuilder {
+  private readonly built: Array<{ index: number; vs: VirtualServer; pos: MapNode }> = [];
+  private readonly deferred: Array<{ index: number; node: MapNode }> = [];
+  private next = 0;
+
+  constructor(private readonly r: Reader) {}
+
+  add(n: DocNode): void {
+    const index = this.next++;
+    const m = this.r.map(n, 'a virtual server');
+    if (!m) return;
+    if (m.entries.some((e) => e.key === 'group')) this.deferred.push({ index, node: m });
+    else this.build(index, m, undefined);
   }
-  return out;
+
+  private build(
+    index: number,
+    m: MapNode,
+    groups: Map<string, { group: VirtualServerGroup }> | undefined,
+  ): void {
+    const vs = readVirtualServer(this.r, m, groups ?? new Map());
+    if (vs)
+      this.built.push({
+        index,
+        vs,
+        pos: { kind: 'map', entries: [], file: m.file, line: m.line, column: m.column },
+      });
+  }
+
+  /** Every virtual server in the order written; duplicates reported. */
+  finish(groups: Map<string, { group: VirtualServerGroup }>): VirtualServer[] {
+    for (const d of this.deferred) this.build(d.index, d.node, groups);
+    this.deferred.length = 0;
+    this.built.sort((a, b) => a.index - b.index);
+    const out: VirtualServer[] = [];
+    const seen = new Map<string, MapNode>();
+    for (const { vs, pos } of this.built) {
+      const dupKey = vs.key.kind === 'fwmark' ? `FWM ${vs.key.fwmark} ${vs.family}` : vs.id;
+      const first = seen.get(dupKey);
+      if (first) {
+        this.r.error(pos, `virtual server ${vs.id} is defined twice (first at ${lineOf(first, pos)})`);
+        continue;
+      }
+      seen.set(dupKey, pos);
+      out.push(vs);
+    }
+    return out;
+  }
+}
+
+/** "line 12", or "line 12 of other.conf" when in another file than here. */
+export function lineOf(first: { file: string; line: number }, here: { file: string }): string {
+  return first.file === here.file ? `line ${first.line}` : `line ${first.line} of ${first.file}`;
 }
 
 function readVirtualServer(
   r: Reader,
   m: MapNode,
-  g: GlobalSettings,
   groups: Map<string, { group: VirtualServerGroup }>,
 ): VirtualServer | undefined {
   const f = r.fields(m, VS_KEYS, 'in a virtual server');
@@ -318,7 +346,6 @@ function readVirtualServer(
   const defaults: CheckDefaults & { inhibit_on_failure: boolean } = {
     delay_loop: delayLoop,
     alpha: r.bool(f.get('alpha')) ?? false,
-    log_all_failures: g.checker_log_all_failures,
     inhibit_on_failure: r.bool(f.get('inhibit_on_failure')) ?? false,
   };
   readTimingDefaults(r, f, defaults);

@@ -28,6 +28,8 @@ export interface HostFact {
 
 export class Reader {
   readonly facts: HostFact[] = [];
+  /** Checks whose log_all_failures comes from the global setting, set once global is read. */
+  readonly pendingLogAll: Array<{ log_all_failures: boolean }> = [];
   constructor(readonly diags: Diagnostics) {}
 
   /** Records an interface or a program the host must have. */

@@ -1,6 +1,6 @@
 /** Converting one keepalived statement's arguments into document nodes. */
 import type { Diagnostics, Position } from '../diagnostics';
-import { type DocNode, type MapNode, entry, mapNode, scalar, seqNode } from '../document';
+import { type DocNode, type MapNode, entry, mapNode, scalar, scalarAt, seqNode } from '../document';
 import { formatDuration, parseSeconds } from '../duration';
 import type { Statement } from './parse';
 
@@ -21,18 +21,17 @@ export class Converter {
 
   str(s: Statement): DocNode | undefined {
     const v = this.one(s);
-    return v === undefined ? undefined : scalar(argPos(s, 0), v);
+    return v === undefined ? undefined : scalarAt(s.file, s.line, s.argCols[0], v);
   }
 
   int(s: Statement): DocNode | undefined {
     const v = this.one(s);
     if (v === undefined) return undefined;
-    return scalar(argPos(s, 0), /^-?\d{1,15}$/.test(v) ? Number(v) : v);
+    return scalarAt(s.file, s.line, s.argCols[0], toInt(v));
   }
 
   intArg(s: Statement, i: number): DocNode {
-    const v = s.args[i];
-    return scalar(argPos(s, i), /^-?\d{1,15}$/.test(v) ? Number(v) : v);
+    return scalarAt(s.file, s.line, s.argCols[i], toInt(s.args[i]));
   }
 
   /** Decimal seconds as a duration with a unit ("6" -> "6s"). */
@@ -40,6 +39,8 @@ export class Converter {
     if (s.args.length === 0 && optionalDefault !== undefined) return scalar(s, optionalDefault);
     const v = this.one(s);
     if (v === undefined) return undefined;
+    const ms = fastSeconds(v);
+    if (ms !== undefined) return scalarAt(s.file, s.line, s.argCols[0], formatDuration(ms));
     return this.secsText(v, argPos(s, 0), s.keyword);
   }
 
@@ -148,4 +149,28 @@ export function append(out: MapNode, key: string, s: Statement, item: DocNode, p
   if (pending && pending.length > 0)
     item.commentBefore = [...pending.splice(0), ...(item.commentBefore ?? [])];
   (e.value as { items: DocNode[] }).items.push(item);
+}
+
+/** A whole number as a number, anything else as it is (the builder reports it). */
+function toInt(v: string): string | number {
+  const n = v.length;
+  if (n === 0 || n > 15) return v;
+  let i = v.charCodeAt(0) === 45 ? 1 : 0;
+  if (i === n) return v;
+  for (; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 48 || c > 57) return v;
+  }
+  return Number(v);
+}
+
+/** Whole seconds without a regular expression (the common case). */
+function fastSeconds(v: string): number | undefined {
+  const n = v.length;
+  if (n === 0 || n > 9) return undefined;
+  for (let i = 0; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+  }
+  return Number(v) * 1000;
 }

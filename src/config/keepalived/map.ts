@@ -595,27 +595,40 @@ const TOP_KEYWORDS = [
   'virtual_server',
 ];
 
-/** Maps a parsed keepalived.conf to the document the YAML loader would produce for its import. */
-export function mapKeepalived(stmts: Statement[], diags: Diagnostics, file: string): MapNode {
-  const m = new Mapper(diags);
-  const top = mapNode({ file, line: 1, column: 1 });
-  const section = (key: string, s: Statement, kind: 'map' | 'seq'): DocNode => {
-    let e = top.entries.find((x) => x.key === key);
+/** Maps top-level keepalived statements, one at a time, to the document the YAML import would give. */
+export class KeepalivedMapper {
+  private readonly m: Mapper;
+  readonly top: MapNode;
+  private readonly topTable: Table = {};
+
+  /** With onVirtualServer, virtual servers go there instead of into the document. */
+  constructor(
+    private readonly diags: Diagnostics,
+    file: string,
+    private readonly onVirtualServer?: (vs: MapNode) => void,
+  ) {
+    this.m = new Mapper(diags);
+    this.top = mapNode({ file, line: 1, column: 1 });
+    for (const k of TOP_KEYWORDS) this.topTable[k] = () => undefined;
+  }
+
+  private section(key: string, s: Statement, kind: 'map' | 'seq'): DocNode {
+    let e = this.top.entries.find((x) => x.key === key);
     if (!e) {
       e = entry(key, s, kind === 'map' ? mapNode(s) : seqNode(s));
-      top.entries.push(e);
+      this.top.entries.push(e);
     }
     return e.value;
-  };
-  const topTable: Table = {};
-  for (const k of TOP_KEYWORDS) topTable[k] = () => undefined;
-  for (const s of stmts) {
+  }
+
+  add(s: Statement): void {
+    const { m, diags, top } = this;
     const pending = m.pending;
     switch (s.keyword) {
       case 'global_defs': {
         if (!m.requireBlock(s)) break;
         if (s.args.length > 0) diags.error(argPos(s, 0), `'global_defs' takes no name`);
-        const g = section('global', s, 'map') as MapNode;
+        const g = this.section('global', s, 'map') as MapNode;
         const inner: Statement[] = [];
         for (const b of s.block!) {
           if (b.keyword === 'lvs_sync_daemon') put(top, 'lvs_sync_daemon', b, syncDaemon(b, m));
@@ -635,8 +648,7 @@ export function mapKeepalived(stmts: Statement[], diags: Diagnostics, file: stri
       case 'virtual_server_group': {
         const name = m.name(s);
         if (name === undefined || !m.requireBlock(s)) break;
-        const key = `${s.keyword}s`;
-        const sec = section(key, s, 'map') as MapNode;
+        const sec = this.section(`${s.keyword}s`, s, 'map') as MapNode;
         let value: DocNode;
         if (s.keyword === 'virtual_server_group') value = seqNode(s, serverGroup(s, m));
         else {
@@ -650,14 +662,24 @@ export function mapKeepalived(stmts: Statement[], diags: Diagnostics, file: stri
       case 'virtual_server': {
         const vs = virtualServer(s, m);
         if (!vs) break;
+        if (this.onVirtualServer) {
+          this.onVirtualServer(vs);
+          break;
+        }
         attachComments(vs, s);
         if (pending.length > 0) vs.commentBefore = [...pending.splice(0), ...(vs.commentBefore ?? [])];
-        (section('virtual_servers', s, 'seq') as SeqNode).items.push(vs);
+        (this.section('virtual_servers', s, 'seq') as SeqNode).items.push(vs);
         break;
       }
       default:
-        m.other(s, topTable, 'at the top level');
+        m.other(s, this.topTable, 'at the top level');
     }
   }
-  return top;
+}
+
+/** Maps a parsed keepalived.conf to the document the YAML import would give. */
+export function mapKeepalived(stmts: Statement[], diags: Diagnostics, file: string): MapNode {
+  const km = new KeepalivedMapper(diags, file);
+  for (const s of stmts) km.add(s);
+  return km.top;
 }

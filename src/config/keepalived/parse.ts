@@ -52,7 +52,18 @@ class Parser {
     private readonly diags: Diagnostics,
     private readonly files: SourceFiles,
     private readonly opts: ParseOptions,
+    private readonly onTop?: (s: Statement) => void,
   ) {}
+
+  /**
+   * Hands complete top-level statements to onTop as soon as the next one starts, so that a large file
+   * never holds all its statements at once. The last one stays: a '{' on the next line may open its block.
+   */
+  private flushRoot(): void {
+    if (!this.onTop || this.root.length < 2) return;
+    const done = this.root.splice(0, this.root.length - 1);
+    for (const s of done) this.onTop(s);
+  }
 
   parseFile(file: string, text: string, includeStack: string[]): void {
     const st: FileState = { file, defs: this.defs };
@@ -273,6 +284,7 @@ class Parser {
     }
     this.stack[this.stack.length - 1].push(s);
     this.last = s;
+    if (this.stack.length === 1) this.flushRoot();
   }
 
   private openBlock(file: string, line: number, column: number): void {
@@ -280,6 +292,7 @@ class Parser {
     if (owner) {
       this.current = undefined;
       this.stack[this.stack.length - 1].push(owner);
+      if (this.stack.length === 1) this.flushRoot();
     } else {
       const list = this.stack[this.stack.length - 1];
       owner = list[list.length - 1];
@@ -360,6 +373,7 @@ class Parser {
     }
     void text;
     void file;
+    if (this.onTop) for (const s of this.root.splice(0)) this.onTop(s);
     return this.root;
   }
 }
@@ -386,8 +400,9 @@ export function parseKeepalived(
   diags: Diagnostics,
   files: SourceFiles,
   opts: ParseOptions,
+  onTop?: (s: Statement) => void,
 ): Statement[] {
-  const p = new Parser(diags, files, opts);
+  const p = new Parser(diags, files, opts, onTop);
   p.parseFile(file, text, [file]);
   return p.finish(file, text);
 }

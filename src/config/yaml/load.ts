@@ -1,7 +1,7 @@
 /** YAML files into the configuration document, keeping each node's file, line and column. */
 import * as path from 'node:path';
 import type { Diagnostics, Position } from '../diagnostics';
-import { type DocNode, type MapEntry, type MapNode, mapNode, scalar, seqNode } from '../document';
+import { type DocNode, type MapEntry, type MapNode, entry, mapNode, scalar, seqNode } from '../document';
 import { glob, hasGlob } from '../glob';
 import type { SourceFiles } from '../source';
 
@@ -66,7 +66,7 @@ export function loadYamlDocument(
           continue;
         }
         const value = pair.value === null ? scalar(kpos, null) : convert(pair.value, depth + 1);
-        m.entries.push({ key, pos: kpos, value });
+        m.entries.push(entry(key, kpos, value));
       }
       return m;
     }
