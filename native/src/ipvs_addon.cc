@@ -63,9 +63,16 @@ class Socket : public Napi::ObjectWrap<Socket> {
                        });
   }
 
+  // new GenlSocket(timeoutMs?, netnsPath?)
   explicit Socket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Socket>(info) {
-    int err = sock_.Open();
-    if (err != 0) ErrnoError(info.Env(), err, "cannot open a generic netlink socket").ThrowAsJavaScriptException();
+    std::string netns;
+    if (info.Length() > 1 && info[1].IsString()) netns = info[1].As<Napi::String>().Utf8Value();
+    int err = sock_.Open(netns);
+    if (err != 0) {
+      std::string where = netns.empty() ? "" : " in network namespace " + netns;
+      ErrnoError(info.Env(), err, "cannot open a generic netlink socket" + where).ThrowAsJavaScriptException();
+      return;
+    }
     if (info.Length() > 0 && info[0].IsNumber()) sock_.timeout_ms = info[0].As<Napi::Number>().Int32Value();
   }
 

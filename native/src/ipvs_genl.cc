@@ -1,12 +1,15 @@
 #include "ipvs_genl.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 
 namespace lbd {
@@ -99,10 +102,42 @@ bool ParseError(const uint8_t* msg, size_t len, int32_t* error, uint32_t* seq, s
 
 GenlSocket::~GenlSocket() { Close(); }
 
-int GenlSocket::Open() {
+namespace {
+// Creates the socket inside another network namespace: this thread enters it, creates the socket and
+// returns to its own namespace (setns affects the calling thread only).
+int SocketIn(const std::string& netns_path, int* out) {
+  int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (self < 0) return errno;
+  int target = open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (target < 0) {
+    int e = errno;
+    close(self);
+    return e;
+  }
+  int err = 0;
+  if (setns(target, CLONE_NEWNET) != 0) {
+    err = errno;
+  } else {
+    *out = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+    if (*out < 0) err = errno;
+    if (setns(self, CLONE_NEWNET) != 0) abort();  // cannot leave node's thread in a foreign namespace
+  }
+  close(target);
+  close(self);
+  return err;
+}
+}  // namespace
+
+int GenlSocket::Open(const std::string& netns_path) {
   if (fd_ >= 0) return 0;
-  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-  if (fd < 0) return errno;
+  int fd = -1;
+  if (netns_path.empty()) {
+    fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+    if (fd < 0) return errno;
+  } else {
+    int err = SocketIn(netns_path, &fd);
+    if (err != 0) return err;
+  }
   int one = 1;
   // Extended ACKs carry the kernel's error text; capped ACKs do not echo whole requests back.
   setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);

@@ -48,8 +48,9 @@ class GenlSocket {
   GenlSocket(const GenlSocket&) = delete;
   GenlSocket& operator=(const GenlSocket&) = delete;
 
-  // Opens and binds the socket; returns 0 or an errno.
-  int Open();
+  // Opens and binds the socket, in the network namespace at `netns_path` when not empty (e.g.
+  // /run/netns/NAME: the socket stays in that namespace); returns 0 or an errno.
+  int Open(const std::string& netns_path = std::string());
   void Close();
   bool IsOpen() const { return fd_ >= 0; }
   uint32_t PortId() const { return port_id_; }

@@ -35,6 +35,8 @@ export type OperationResult = { readonly ok: true } | { readonly ok: false; read
 export interface IpvsOptions {
   /** How long a request may wait for the kernel, ms. */
   timeoutMs?: number;
+  /** Manage the IPVS of another network namespace (a path like /run/netns/NAME). */
+  netns?: string;
 }
 
 export interface ApplyOptions {
@@ -56,7 +58,7 @@ export class Ipvs {
 
   /** Opens a socket and resolves the IPVS family (which loads ip_vs when the kernel can). */
   static async open(options: IpvsOptions = {}): Promise<Ipvs> {
-    const t = new GenlTransport(options.timeoutMs);
+    const t = new GenlTransport(options.timeoutMs, options.netns);
     try {
       const fam = await t.resolveFamily(IPVS_GENL_NAME);
       if (fam.error === E.ENOENT) {

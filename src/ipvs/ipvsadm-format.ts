@@ -1,4 +1,5 @@
-// The IPVS table in ipvsadm's rule syntax, exactly as `ipvsadm -Sn` prints it (and `ipvsadm -R` reads it).
+// The IPVS table in ipvsadm's rule syntax, exactly as `ipvsadm -Sn` prints it (and `ipvsadm -R` reads it;
+// -S leaves out the real servers' thresholds, RuleOptions.thresholds adds them).
 import { formatEndpoint } from './address';
 import type { Destination, Service, ServiceKey, VirtualService } from './types';
 
@@ -49,11 +50,17 @@ const FWD: Record<Destination['forward']['method'], string> = {
   bypass: '-g',
 };
 
+export interface RuleOptions {
+  /** Add -x/-y thresholds (ipvsadm -R reads them; ipvsadm -S does not print them). */
+  thresholds?: boolean;
+}
+
 /** `-a -t 10.0.0.1:80 -r 192.168.1.10:8080 -m -w 7` */
-export function destinationRule(key: ServiceKey, d: Destination): string {
-  let line = `-a ${keyArgs(key)} -r ${formatEndpoint(d.address, d.port)} ${FWD[d.forward.method]} -w ${d.weight}`;
-  if (d.upperThreshold) line += ` -x ${d.upperThreshold}`;
-  if (d.lowerThreshold) line += ` -y ${d.lowerThreshold}`;
+export function destinationRule(key: ServiceKey, d: Destination, options: RuleOptions = {}): string {
+  const v6mark = key.protocol === 'fwmark' && key.family === 'inet6' ? ' -6' : '';
+  let line = `-a ${keyArgs(key)}${v6mark} -r ${formatEndpoint(d.address, d.port)} ${FWD[d.forward.method]} -w ${d.weight}`;
+  if (options.thresholds && d.upperThreshold) line += ` -x ${d.upperThreshold}`;
+  if (options.thresholds && d.lowerThreshold) line += ` -y ${d.lowerThreshold}`;
   if (d.forward.method === 'tunnel') {
     const t = d.forward.tunnel;
     line += ` --tun-type ${t.type}`;
@@ -64,11 +71,11 @@ export function destinationRule(key: ServiceKey, d: Destination): string {
 }
 
 /** The whole table, service by service, each followed by its real servers. */
-export function tableRules(table: readonly VirtualService[]): string[] {
+export function tableRules(table: readonly VirtualService[], options: RuleOptions = {}): string[] {
   const out: string[] = [];
   for (const s of table) {
     out.push(serviceRule(s));
-    for (const d of s.destinations) out.push(destinationRule(s.key, d));
+    for (const d of s.destinations) out.push(destinationRule(s.key, d, options));
   }
   return out;
 }

@@ -37,7 +37,7 @@ interface NativeGenlSocket {
 }
 
 interface NativeIpvs {
-  GenlSocket: new (timeoutMs?: number) => NativeGenlSocket;
+  GenlSocket: new (timeoutMs?: number, netnsPath?: string) => NativeGenlSocket;
 }
 
 /** A NETLINK_GENERIC socket whose I/O runs on libuv's thread pool; calls are serialised. */
@@ -46,9 +46,10 @@ export class GenlTransport {
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
 
-  constructor(timeoutMs = 30000) {
+  /** `netnsPath`: open the socket in that network namespace (e.g. /run/netns/NAME). */
+  constructor(timeoutMs = 30000, netnsPath?: string) {
     const mod = nativeModule<NativeIpvs>('ipvs');
-    this.sock = new mod.GenlSocket(timeoutMs);
+    this.sock = new mod.GenlSocket(timeoutMs, netnsPath);
   }
 
   get portId(): number {
