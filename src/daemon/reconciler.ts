@@ -1,0 +1,179 @@
+// The reconciler: makes the kernel's IPVS table what lbd wants, as a minimal diff applied through the
+// batch path, never a flush.
+// - On start it adopts the kernel's table: services already as configured are left alone (counters,
+//   connections and all), so a restart under traffic changes nothing.
+// - On a change (reload, health decision, drain) it diffs what it last applied against what it wants
+//   now: no kernel dump, so one changed real server costs one kernel operation.
+// - Periodically (and after any failed operation) it dumps the kernel and repairs drift: changes made
+//   behind its back, e.g. `ipvsadm -d`.
+// It owns only the services it manages (those in the configuration, and those it created before, kept in
+// a state file across restarts); other services in the kernel are left untouched.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describeOperation, diff, serviceId, type Ipvs, type Operation, type VirtualService } from '../ipvs';
+import type { Logger } from './logger';
+
+export interface ReconcileEvent {
+  type: 'reconcile';
+  reason: string;
+  operations: number;
+  failed: number;
+  /** The operations applied (ipvsadm-like descriptions), at most 20. */
+  changes: string[];
+  durationMs: number;
+}
+
+export interface ReconcilerStats {
+  /** Operations applied, by kind (add-service, edit-destination, ...). */
+  operations: Record<string, number>;
+  errors: number;
+  driftRepaired: number;
+  lastApplyMs: number;
+  passes: number;
+}
+
+export interface ReconcilerOptions {
+  /** The table lbd wants now (config x health x drains). */
+  desired: () => VirtualService[];
+  log: Logger;
+  /** Called after every pass that changed something or failed. */
+  onEvent?: (e: ReconcileEvent) => void;
+  /** Where the set of managed services is kept across restarts (default: none). */
+  stateFile?: string;
+}
+
+type IpvsLike = Pick<Ipvs, 'table' | 'apply'>;
+
+export class Reconciler {
+  readonly stats: ReconcilerStats = {
+    operations: {},
+    errors: 0,
+    driftRepaired: 0,
+    lastApplyMs: 0,
+    passes: 0,
+  };
+  /** The table as lbd last made it (its own view of the kernel), undefined until adopted. */
+  private applied: VirtualService[] | undefined;
+  private managed: Set<string>;
+  private needsDump = true;
+  private queue: Promise<void> = Promise.resolve();
+  private pendingReasons: string[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly ipvs: IpvsLike,
+    private readonly opts: ReconcilerOptions,
+  ) {
+    this.managed = readManaged(opts.stateFile);
+  }
+
+  /** Asks for a pass; requests arriving together are served by one pass. Resolves when it has run. */
+  request(reason: string): Promise<void> {
+    this.pendingReasons.push(reason);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.queue = this.queue.then(() => {
+        this.scheduled = false;
+        const reasons = [...new Set(this.pendingReasons)].join(', ');
+        this.pendingReasons = [];
+        return this.pass(reasons, this.needsDump);
+      });
+    }
+    return this.queue;
+  }
+
+  /** Dumps the kernel and repairs whatever differs from what lbd wants (start-up adoption, drift). */
+  checkDrift(reason = 'drift check'): Promise<void> {
+    this.queue = this.queue.then(() => this.pass(reason, true));
+    return this.queue;
+  }
+
+  private async pass(reason: string, dump: boolean): Promise<void> {
+    const t0 = performance.now();
+    const desired = this.opts.desired();
+    const desiredIds = new Set(desired.map((s) => serviceId(s.key)));
+    let current: VirtualService[];
+    if (dump || this.applied === undefined) {
+      const table = await this.ipvs.table();
+      current = table.filter((s) => {
+        const id = serviceId(s.key);
+        return this.managed.has(id) || desiredIds.has(id);
+      });
+    } else {
+      current = this.applied;
+    }
+    const ops = diff(current, desired);
+    const drift = dump && this.applied !== undefined;
+    let failed = 0;
+    if (ops.length > 0) {
+      const results = await this.ipvs.apply(ops);
+      results.forEach((r, i) => {
+        const op = ops[i];
+        if (r.ok) {
+          this.stats.operations[op.op] = (this.stats.operations[op.op] ?? 0) + 1;
+          if (drift) {
+            this.stats.driftRepaired++;
+            this.opts.log.warn(
+              { op: describeOperation(op) },
+              `repaired a change made behind lbd's back: ${describeOperation(op)}`,
+            );
+          }
+        } else {
+          failed++;
+          this.stats.errors++;
+          this.opts.log.error({ op: describeOperation(op), errno: r.error.errno }, r.error.message);
+        }
+      });
+    }
+    // After a failure lbd's view is uncertain: the next pass reads the kernel again.
+    this.needsDump = failed > 0;
+    this.applied = desired;
+    this.updateManaged(desiredIds, ops, failed);
+    const durationMs = performance.now() - t0;
+    this.stats.passes++;
+    this.stats.lastApplyMs = durationMs;
+    if (ops.length > 0 || failed > 0) {
+      this.opts.log.info(
+        { reason, operations: ops.length, failed, ms: Math.round(durationMs * 10) / 10 },
+        'applied IPVS changes',
+      );
+      this.opts.onEvent?.({
+        type: 'reconcile',
+        reason,
+        operations: ops.length,
+        failed,
+        changes: ops.slice(0, 20).map((op: Operation) => describeOperation(op)),
+        durationMs,
+      });
+    }
+  }
+
+  private updateManaged(desiredIds: Set<string>, ops: readonly Operation[], failed: number): void {
+    // Services lbd still manages: what it wants, plus those it failed to delete.
+    const next = new Set(desiredIds);
+    if (failed > 0) {
+      for (const op of ops) if (op.op === 'delete-service') next.add(serviceId(op.key));
+    }
+    const same = next.size === this.managed.size && [...next].every((id) => this.managed.has(id));
+    this.managed = next;
+    if (!same) writeManaged(this.opts.stateFile, next);
+  }
+}
+
+function readManaged(file: string | undefined): Set<string> {
+  if (!file) return new Set();
+  try {
+    const ids = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+    return new Set(Array.isArray(ids) ? ids.filter((x): x is string => typeof x === 'string') : []);
+  } catch {
+    return new Set();
+  }
+}
+
+function writeManaged(file: string | undefined, ids: Set<string>): void {
+  if (!file) return;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify([...ids].sort()));
+  fs.renameSync(tmp, file);
+}
