@@ -328,52 +328,50 @@ function protocolOf(n: number): Protocol {
   throw new NetlinkFormatError(`unknown protocol ${n}`);
 }
 
-const ZERO_STATS: Stats = {
-  conns: 0n,
-  inPackets: 0n,
-  outPackets: 0n,
-  inBytes: 0n,
-  outBytes: 0n,
-  cps: 0n,
-  inPps: 0n,
-  outPps: 0n,
-  inBps: 0n,
-  outBps: 0n,
-};
+const ZERO_STATS: Stats = Object.freeze({
+  conns: 0,
+  inPackets: 0,
+  outPackets: 0,
+  inBytes: 0,
+  outBytes: 0,
+  cps: 0,
+  inPps: 0,
+  outPps: 0,
+  inBps: 0,
+  outBps: 0,
+});
 
-/** STATS64 (all u64) when present, else STATS (u32 counters and rates, u64 byte counts). */
+/** STATS64 (all u64) when present, else STATS (u32 counters and rates, u64 byte counts). Read in place
+ * (no attribute table): this runs for every object of a dump. */
 function decodeStats(a: Attrs, stats64: number, stats32: number): Stats {
-  if (a.has(stats64)) {
-    const s = a.nested(stats64, StatsAttr.OUTBPS, 'stats64');
-    const g = (t: number) => (s.has(t) && s.len(t) >= 8 ? s.u64(t) : 0n);
-    return {
-      conns: g(StatsAttr.CONNS),
-      inPackets: g(StatsAttr.INPKTS),
-      outPackets: g(StatsAttr.OUTPKTS),
-      inBytes: g(StatsAttr.INBYTES),
-      outBytes: g(StatsAttr.OUTBYTES),
-      cps: g(StatsAttr.CPS),
-      inPps: g(StatsAttr.INPPS),
-      outPps: g(StatsAttr.OUTPPS),
-      inBps: g(StatsAttr.INBPS),
-      outBps: g(StatsAttr.OUTBPS),
-    };
+  const wide = a.has(stats64);
+  const type = wide ? stats64 : stats32;
+  if (!a.has(type)) return ZERO_STATS;
+  const buf = a.buf;
+  const v = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  let off = a.offset(type);
+  const end = off + a.len(type);
+  while (off + 4 <= end) {
+    const len = buf.readUInt16LE(off);
+    const t = buf.readUInt16LE(off + 2) & 0x3fff;
+    if (len < 4 || off + len > end) break;
+    if (t >= StatsAttr.CONNS && t <= StatsAttr.OUTBPS) {
+      if (len >= 12) v[t] = buf.readUInt32LE(off + 4) + buf.readUInt32LE(off + 8) * 0x100000000;
+      else if (len >= 8) v[t] = buf.readUInt32LE(off + 4);
+    }
+    off += (len + 3) & ~3;
   }
-  if (!a.has(stats32)) return ZERO_STATS;
-  const s = a.nested(stats32, StatsAttr.OUTBPS, 'stats');
-  const g32 = (t: number) => BigInt(s.optU32(t, 0));
-  const g64 = (t: number) => (s.has(t) && s.len(t) >= 8 ? s.u64(t) : 0n);
   return {
-    conns: g32(StatsAttr.CONNS),
-    inPackets: g32(StatsAttr.INPKTS),
-    outPackets: g32(StatsAttr.OUTPKTS),
-    inBytes: g64(StatsAttr.INBYTES),
-    outBytes: g64(StatsAttr.OUTBYTES),
-    cps: g32(StatsAttr.CPS),
-    inPps: g32(StatsAttr.INPPS),
-    outPps: g32(StatsAttr.OUTPPS),
-    inBps: g32(StatsAttr.INBPS),
-    outBps: g32(StatsAttr.OUTBPS),
+    conns: v[StatsAttr.CONNS],
+    inPackets: v[StatsAttr.INPKTS],
+    outPackets: v[StatsAttr.OUTPKTS],
+    inBytes: v[StatsAttr.INBYTES],
+    outBytes: v[StatsAttr.OUTBYTES],
+    cps: v[StatsAttr.CPS],
+    inPps: v[StatsAttr.INPPS],
+    outPps: v[StatsAttr.OUTPPS],
+    inBps: v[StatsAttr.INBPS],
+    outBps: v[StatsAttr.OUTBPS],
   };
 }
 

@@ -69,17 +69,19 @@ export interface Destination {
   readonly lowerThreshold: number;
 }
 
+/** Counters (since creation or the last zeroing) and rates (per second, from the kernel's estimator).
+ * The kernel's 64-bit values as numbers: exact up to 2^53 (9 PB of bytes). */
 export interface Stats {
-  readonly conns: bigint;
-  readonly inPackets: bigint;
-  readonly outPackets: bigint;
-  readonly inBytes: bigint;
-  readonly outBytes: bigint;
-  readonly cps: bigint;
-  readonly inPps: bigint;
-  readonly outPps: bigint;
-  readonly inBps: bigint;
-  readonly outBps: bigint;
+  readonly conns: number;
+  readonly inPackets: number;
+  readonly outPackets: number;
+  readonly inBytes: number;
+  readonly outBytes: number;
+  readonly cps: number;
+  readonly inPps: number;
+  readonly outPps: number;
+  readonly inBps: number;
+  readonly outBps: number;
 }
 
 /** A service as read from the kernel. */
