@@ -178,8 +178,20 @@ export class RtNetlink {
     this.sock = netlink.createRtNetlink();
   }
 
-  /** Sends a request; resolves with the reply messages (a dump's, without DONE), rejects with errno. */
-  async request(type: number, data: Buffer, flags: number, what: string): Promise<NlMessage[]> {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Sends a request; resolves with the reply messages (a dump's, without DONE), rejects with errno.
+   * Requests go one at a time: the package mixes up two dumps in flight on one socket ("Multipart
+   * message not terminated properly").
+   */
+  request(type: number, data: Buffer, flags: number, what: string): Promise<NlMessage[]> {
+    const run = this.queue.then(() => this.requestNow(type, data, flags, what));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async requestNow(type: number, data: Buffer, flags: number, what: string): Promise<NlMessage[]> {
     const [msgs] = (await this.sock.socket.request(type, data, {
       flags,
       checkError: false,

@@ -376,14 +376,18 @@ export class VrrpService extends EventEmitter {
       if (ev.type === 'del') link.close();
       if (running && (!was || moved || !link.isOpen)) {
         link.ifindex = ev.link.ifindex;
-        void this.refreshAddresses().then(() => {
-          link.open();
-          for (const m of this.members.values()) {
-            if (m.link === link)
-              m.vrrp.settings.primaryAddress = this.sourceAddress(m) ?? m.vrrp.settings.primaryAddress;
-          }
-          this.setInterfaceTracks(ev.link.name, true);
-        });
+        this.refreshAddresses()
+          .catch((e: Error) => this.log('error', `${link.name}: cannot list addresses: ${e.message}`))
+          .then(() => {
+            if (!link.running) return;
+            link.open();
+            for (const m of this.members.values()) {
+              if (m.link === link)
+                m.vrrp.settings.primaryAddress = this.sourceAddress(m) ?? m.vrrp.settings.primaryAddress;
+            }
+            this.setInterfaceTracks(ev.link.name, true);
+          })
+          .catch((e: Error) => this.log('error', `${link.name}: ${e.message}`));
         return;
       }
       if (was !== running) this.setInterfaceTracks(ev.link.name, running);
