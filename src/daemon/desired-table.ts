@@ -38,13 +38,13 @@ export interface HealthView {
 }
 
 export interface DrainView {
-  /** A real server being drained: weight 0 until it is removed. */
-  draining(vs: string, server: string): boolean;
+  /** 'draining': weight 0 while connections finish; 'drained': out of the table until undrained. */
+  state(vs: string, server: string): 'none' | 'draining' | 'drained';
   /** Real servers no longer in the configuration but still draining (weight 0), per virtual server. */
   leaving(vs: string): readonly Destination[];
 }
 
-export const NO_DRAINS: DrainView = { draining: () => false, leaving: () => [] };
+export const NO_DRAINS: DrainView = { state: () => 'none', leaving: () => [] };
 
 /** The ipvs services a configured virtual server stands for (a group gives several). */
 export function serviceKeys(config: Config, vs: VirtualServer): ServiceKey[] {
@@ -170,8 +170,9 @@ export function desiredTable(
       for (const rs of vs.real_servers) {
         const id = realServerId(rs, key);
         const decision = health.server(vs.id, id) ?? { present: true, weight: rs.weight };
-        if (!decision.present) continue;
-        const weight = drains.draining(vs.id, id) ? 0 : decision.weight;
+        const drain = drains.state(vs.id, id);
+        if (!decision.present || drain === 'drained') continue;
+        const weight = drain === 'draining' ? 0 : decision.weight;
         destinations.push(destinationOf(rs, key, weight));
         seen.add(id);
       }

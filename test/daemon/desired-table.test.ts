@@ -80,7 +80,8 @@ test('drains: a draining server keeps its place at weight 0, a server leaving th
   const vs = 'TCP 192.168.4.15:80';
   const leaving = makeDestination(ip('192.168.4.50'), port(80), { weight: 5 });
   const drains = {
-    draining: (v: string, s: string) => v === vs && s === '192.168.4.200:80',
+    state: (v: string, s: string) =>
+      (v === vs && s === '192.168.4.200:80' ? 'draining' : 'none') as 'draining' | 'none',
     leaving: (v: string) => (v === vs ? [leaving] : []),
   };
   assert.deepEqual(rules(config, health(), drains), [
@@ -88,5 +89,14 @@ test('drains: a draining server keeps its place at weight 0, a server leaving th
     '-a -t 192.168.4.15:80 -r 192.168.4.100:80 -g -w 1',
     '-a -t 192.168.4.15:80 -r 192.168.4.200:80 -g -w 0',
     '-a -t 192.168.4.15:80 -r 192.168.4.50:80 -g -w 0',
+  ]);
+  const drained = {
+    state: (v: string, s: string) =>
+      (v === vs && s === '192.168.4.200:80' ? 'drained' : 'none') as 'drained' | 'none',
+    leaving: () => [],
+  };
+  assert.deepEqual(rules(config, health(), drained), [
+    '-A -t 192.168.4.15:80 -s wrr',
+    '-a -t 192.168.4.15:80 -r 192.168.4.100:80 -g -w 1',
   ]);
 });
