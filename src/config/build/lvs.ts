@@ -26,7 +26,7 @@ import {
 } from '../model';
 import { didYouMean } from '../suggest';
 import { type CheckDefaults, readCheck } from './checks';
-import { type Reader, keys } from './reader';
+import { type Reader, keys, lineOf } from './reader';
 
 const INHERITED = [
   'connect_timeout',
@@ -231,11 +231,6 @@ export class VirtualServerBuilder {
     }
     return out;
   }
-}
-
-/** "line 12", or "line 12 of other.conf" when in another file than here. */
-export function lineOf(first: { file: string; line: number }, here: { file: string }): string {
-  return first.file === here.file ? `line ${first.line}` : `line ${first.line} of ${first.file}`;
 }
 
 function readVirtualServer(

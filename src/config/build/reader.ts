@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 /** Typed reading of document nodes, reporting every mistake with its position. */
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Diagnostics, Position } from '../diagnostics';
@@ -81,7 +82,7 @@ export class Reader {
       }
       if (out.has(e.key)) {
         const first = out.get(e.key)!;
-        this.error(e.pos, `duplicate key '${e.key}' ${where} (first at line ${first.pos.line})`);
+        this.error(e.pos, `duplicate key '${e.key}' ${where} (first at ${lineOf(first, e)})`);
         continue;
       }
       out.set(e.key, e);
@@ -139,7 +140,12 @@ export class Reader {
   duration(e: MapEntry | undefined, min = 0, max = 365 * 86_400_000): number | undefined {
     if (!e) return undefined;
     const n = e.value;
-    const ms = n.kind === 'scalar' && typeof n.value === 'string' ? parseDuration(n.value) : undefined;
+    const ms =
+      n.kind === 'scalar' && typeof n.value === 'string'
+        ? parseDuration(n.value)
+        : n.kind === 'scalar' && n.value === 0
+          ? 0
+          : undefined;
     if (ms === undefined) {
       const hint =
         n.kind === 'scalar' && typeof n.value === 'number' ? ` (write ${n.value}s for seconds)` : '';
@@ -243,4 +249,11 @@ function fmt(ms: number): string {
 
 export function keys(...names: string[]): ReadonlySet<string> {
   return new Set(names);
+}
+
+/** "line 12", or "line 12 of other.conf" when in another file than here. */
+export function lineOf(first: { file: string; line: number }, here: { file: string }): string {
+  return first.file === here.file
+    ? `line ${first.line}`
+    : `line ${first.line} of ${path.basename(first.file)}`;
 }

@@ -12,7 +12,8 @@ import type {
   VrrpSyncGroup,
 } from '../model';
 import { closest, didYouMean } from '../suggest';
-import { type Reader, keys } from './reader';
+import { type Reader, keys, lineOf } from './reader';
+import type { Position } from '../diagnostics';
 
 const GLOBAL_KEYS = keys(
   'router_id',
@@ -95,7 +96,7 @@ export function readVrrpScripts(
   if (!m) return out;
   for (const e of m.entries) {
     if (out.has(e.key)) {
-      r.error(e.pos, `vrrp_script '${e.key}' is defined twice (first at ${where(out.get(e.key)!.entry)})`);
+      r.error(e.pos, `vrrp_script '${e.key}' is defined twice (first at ${where(out.get(e.key)!.entry, e)})`);
       continue;
     }
     const sm = r.map(e.value, `vrrp_script '${e.key}'`);
@@ -184,7 +185,7 @@ export function readVrrpInstances(r: Reader, n: DocNode | undefined, g: GlobalSe
   const seen = new Map<string, MapEntry>();
   for (const e of m.entries) {
     if (seen.has(e.key)) {
-      r.error(e.pos, `vrrp_instance '${e.key}' is defined twice (first at ${where(seen.get(e.key)!)})`);
+      r.error(e.pos, `vrrp_instance '${e.key}' is defined twice (first at ${where(seen.get(e.key)!, e)})`);
       continue;
     }
     seen.set(e.key, e);
@@ -658,7 +659,7 @@ export function checkVrids(r: Reader, instances: InstanceInfo[]): void {
         const e = info.fields.get('virtual_router_id') ?? info.entry;
         r.error(
           'value' in e ? e.value : info.entry.pos,
-          `virtual_router_id ${i.virtual_router_id} is already used on ${i.interface ?? 'the default interface'} by vrrp_instance '${prev.instance.name}' (${where(prev.entry)})`,
+          `virtual_router_id ${i.virtual_router_id} is already used on ${i.interface ?? 'the default interface'} by vrrp_instance '${prev.instance.name}' (${where(prev.entry, info.entry)})`,
         );
       }
       continue;
@@ -667,6 +668,6 @@ export function checkVrids(r: Reader, instances: InstanceInfo[]): void {
   }
 }
 
-function where(e: MapEntry): string {
-  return `${e.pos.file}:${e.pos.line}`;
+function where(e: MapEntry, here?: Position): string {
+  return lineOf(e, here ?? e);
 }
