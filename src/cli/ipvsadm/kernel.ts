@@ -1,0 +1,793 @@
+// The kernel side of lbctl's ipvsadm commands: reads (info, services with their real servers, one
+// service, timeouts, daemons) and writes (a batch of Operations) over the IPVS generic netlink family,
+// through the addon's GenlSocket (socket I/O on libuv's thread pool). Reading the real servers of a
+// big table is sharded over a few sockets, so the per-service dumps run in parallel.
+import type {
+  Daemon,
+  DaemonState,
+  DestinationEntry,
+  Forward,
+  Operation,
+  Protocol,
+  ServiceFlags,
+  ServiceKey,
+  Timeouts,
+  Tunnel,
+  VirtualServiceEntry,
+  Netmask,
+} from '../../ipvs/types';
+import type { FwMark, IpAddress, Port } from '../../ipvs/address';
+import { formatIpv4, inetNtop6, inetPton4, inetPton6 } from './resolve';
+
+// Numbers of include/uapi/linux/ip_vs.h (kept here so that lbctl loads nothing it does not need).
+const CMD = {
+  NEW_SERVICE: 1,
+  SET_SERVICE: 2,
+  DEL_SERVICE: 3,
+  GET_SERVICE: 4,
+  NEW_DEST: 5,
+  SET_DEST: 6,
+  DEL_DEST: 7,
+  GET_DEST: 8,
+  NEW_DAEMON: 9,
+  DEL_DAEMON: 10,
+  GET_DAEMON: 11,
+  SET_CONFIG: 12,
+  GET_CONFIG: 13,
+  GET_INFO: 15,
+  ZERO: 16,
+  FLUSH: 17,
+} as const;
+const A_SERVICE = 1;
+const A_DEST = 2;
+const A_DAEMON = 3;
+const A_TIMEOUT_TCP = 4;
+const A_TIMEOUT_TCP_FIN = 5;
+const A_TIMEOUT_UDP = 6;
+const S_AF = 1,
+  S_PROTOCOL = 2,
+  S_ADDR = 3,
+  S_PORT = 4,
+  S_FWMARK = 5,
+  S_SCHED_NAME = 6,
+  S_FLAGS = 7,
+  S_TIMEOUT = 8,
+  S_NETMASK = 9,
+  S_STATS = 10,
+  S_PE_NAME = 11,
+  S_STATS64 = 12;
+const D_ADDR = 1,
+  D_PORT = 2,
+  D_FWD_METHOD = 3,
+  D_WEIGHT = 4,
+  D_U_THRESH = 5,
+  D_L_THRESH = 6,
+  D_ACTIVE_CONNS = 7,
+  D_INACT_CONNS = 8,
+  D_PERSIST_CONNS = 9,
+  D_STATS = 10,
+  D_ADDR_FAMILY = 11,
+  D_STATS64 = 12,
+  D_TUN_TYPE = 13,
+  D_TUN_PORT = 14,
+  D_TUN_FLAGS = 15;
+const DM_STATE = 1,
+  DM_MCAST_IFN = 2,
+  DM_SYNC_ID = 3,
+  DM_SYNC_MAXLEN = 4,
+  DM_MCAST_GROUP = 5,
+  DM_MCAST_GROUP6 = 6,
+  DM_MCAST_PORT = 7,
+  DM_MCAST_TTL = 8;
+const I_VERSION = 1,
+  I_CONN_TAB_SIZE = 2;
+const NLM_F_DUMP = 0x300;
+const NLA_F_NESTED = 0x8000;
+const AF_INET = 2;
+const AF_INET6 = 10;
+const PROTO_NUM: Record<Protocol, number> = { tcp: 6, udp: 17, sctp: 132 };
+const FWD_NUM = { masq: 0, local: 1, tunnel: 2, route: 3, bypass: 4 } as const;
+const FWD_NAME = ['masq', 'local', 'tunnel', 'route', 'bypass'] as const;
+const SVC_F_PERSISTENT = 0x1,
+  SVC_F_HASHED = 0x2,
+  SVC_F_ONEPACKET = 0x4,
+  SVC_F_SCHED1 = 0x8,
+  SVC_F_SCHED2 = 0x10,
+  SVC_F_SCHED3 = 0x20;
+
+/** Counters as the kernel's 64-bit values, without loss (the model's Stats are numbers). */
+export interface Stats {
+  readonly conns: bigint;
+  readonly inPackets: bigint;
+  readonly outPackets: bigint;
+  readonly inBytes: bigint;
+  readonly outBytes: bigint;
+  readonly cps: bigint;
+  readonly inPps: bigint;
+  readonly outPps: bigint;
+  readonly inBps: bigint;
+  readonly outBps: bigint;
+}
+
+/** A service read from the kernel: the model's entry with exact counters, plus the facts that
+ * listings need and the model does not carry. */
+export interface KernelServiceEntry extends Omit<VirtualServiceEntry, 'stats' | 'destinations'> {
+  readonly stats: Stats;
+  readonly destinations: readonly KernelDestinationEntry[];
+  /** Raw kernel flags (all bits, as printed by ipvsadm). */
+  readonly rawFlags: number;
+  readonly family: 'inet' | 'inet6';
+  /** Address as 4 (IPv4) or 16 bytes, for sorting. */
+  readonly addrBytes: Buffer;
+  readonly fwmarkValue: number;
+  readonly protoNum: number;
+  readonly portValue: number;
+  /** Netmask as the kernel reports it (IPv4 mask as a number, IPv6 prefix length). */
+  readonly rawNetmask: number;
+}
+
+export interface KernelDestinationEntry extends Omit<DestinationEntry, 'stats'> {
+  readonly stats: Stats;
+  readonly family: 'inet' | 'inet6';
+  readonly addrBytes: Buffer;
+  /** Forwarding method number (0-4; others possible from a newer kernel). */
+  readonly fwdNum: number;
+  readonly tunType: number;
+  readonly tunPort: number;
+  readonly tunFlags: number;
+}
+
+export interface KernelInfo {
+  readonly version: string;
+  readonly versionCode: number;
+  readonly connTableSize: number;
+}
+
+export class KernelError extends Error {
+  constructor(
+    readonly errno: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'KernelError';
+  }
+}
+
+interface ExchangeReply {
+  data: Buffer;
+  offsets: Uint32Array;
+  lengths: Uint32Array;
+  errors: Int32Array;
+  messages: string[];
+}
+interface BatchReply {
+  errors: Int32Array;
+  messages: string[];
+}
+interface NativeGenlSocket {
+  resolveFamily(name: string): Promise<{ error: number; message: string; id: number }>;
+  exchange(buf: Buffer): Promise<ExchangeReply>;
+  batch(buf: Buffer, window?: number): Promise<BatchReply>;
+  close(): void;
+}
+type GenlSocketCtor = new (timeoutMs?: number) => NativeGenlSocket;
+
+function socketClass(): GenlSocketCtor {
+  // Loaded lazily: the addon is only needed when lbctl talks to the kernel.
+  const { nativeModule } = require('../../net/native') as typeof import('../../net/native');
+  return nativeModule<{ GenlSocket: GenlSocketCtor }>('ipvs').GenlSocket;
+}
+
+// ---- message writing ---------------------------------------------------------------------------
+
+class Writer {
+  buf = Buffer.allocUnsafe(1 << 16);
+  off = 0;
+  private msg = -1;
+  private nests: number[] = [];
+  constructor(private readonly family: number) {}
+  private reserve(n: number): void {
+    if (this.off + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.off + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.off);
+    this.buf = next;
+  }
+  begin(cmd: number, flags = 0): this {
+    this.reserve(20);
+    this.msg = this.off;
+    const b = this.buf;
+    b.writeUInt32LE(0, this.off);
+    b.writeUInt16LE(this.family, this.off + 4);
+    b.writeUInt16LE(flags | 1, this.off + 6);
+    b.writeUInt32LE(0, this.off + 8);
+    b.writeUInt32LE(0, this.off + 12);
+    b[this.off + 16] = cmd;
+    b[this.off + 17] = 1;
+    b.writeUInt16LE(0, this.off + 18);
+    this.off += 20;
+    return this;
+  }
+  end(): this {
+    this.buf.writeUInt32LE(this.off - this.msg, this.msg);
+    return this;
+  }
+  private attr(type: number, len: number): number {
+    const total = 4 + len;
+    const padded = (total + 3) & ~3;
+    this.reserve(padded);
+    this.buf.writeUInt16LE(total, this.off);
+    this.buf.writeUInt16LE(type, this.off + 2);
+    this.buf.fill(0, this.off + 4, this.off + padded);
+    const at = this.off + 4;
+    this.off += padded;
+    return at;
+  }
+  u8(t: number, v: number): this {
+    this.buf[this.attr(t, 1)] = v;
+    return this;
+  }
+  u16(t: number, v: number): this {
+    this.buf.writeUInt16LE(v, this.attr(t, 2));
+    return this;
+  }
+  be16(t: number, v: number): this {
+    this.buf.writeUInt16BE(v, this.attr(t, 2));
+    return this;
+  }
+  u32(t: number, v: number): this {
+    this.buf.writeUInt32LE(v >>> 0, this.attr(t, 4));
+    return this;
+  }
+  bytes(t: number, b: Buffer, len = b.length): this {
+    const at = this.attr(t, len);
+    b.copy(this.buf, at, 0, Math.min(len, b.length));
+    return this;
+  }
+  str(t: number, s: string): this {
+    const n = Buffer.byteLength(s);
+    const at = this.attr(t, n + 1);
+    this.buf.write(s, at);
+    this.buf[at + n] = 0;
+    return this;
+  }
+  flags(t: number, flags: number, mask: number): this {
+    const at = this.attr(t, 8);
+    this.buf.writeUInt32LE(flags >>> 0, at);
+    this.buf.writeUInt32LE(mask >>> 0, at + 4);
+    return this;
+  }
+  nest(t: number): this {
+    this.reserve(4);
+    this.nests.push(this.off);
+    this.buf.writeUInt16LE(t | NLA_F_NESTED, this.off + 2);
+    this.off += 4;
+    return this;
+  }
+  unnest(): this {
+    const s = this.nests.pop() as number;
+    this.buf.writeUInt16LE(this.off - s, s);
+    return this;
+  }
+  take(): Buffer {
+    return this.buf.subarray(0, this.off);
+  }
+}
+
+/** 16 bytes of an address (IPv4 in the first 4). */
+export function addressBuffer(address: string): Buffer {
+  const b = Buffer.alloc(16);
+  if (address.includes(':')) {
+    const v6 = inetPton6(address);
+    if (v6 === null) throw new Error(`invalid IPv6 address '${address}'`);
+    v6.copy(b);
+  } else {
+    const v4 = inetPton4(address);
+    if (v4 === null) throw new Error(`invalid IPv4 address '${address}'`);
+    b.writeUInt32BE(v4, 0);
+  }
+  return b;
+}
+
+const familyOfAddr = (a: string) => (a.includes(':') ? AF_INET6 : AF_INET);
+
+function writeServiceKey(w: Writer, key: ServiceKey): void {
+  if (key.protocol === 'fwmark') {
+    w.u16(S_AF, key.family === 'inet6' ? AF_INET6 : AF_INET).u32(S_FWMARK, key.fwmark);
+  } else {
+    w.u16(S_AF, familyOfAddr(key.address))
+      .u16(S_PROTOCOL, PROTO_NUM[key.protocol])
+      .bytes(S_ADDR, addressBuffer(key.address))
+      .be16(S_PORT, key.port);
+  }
+}
+
+export function flagsNumber(f: ServiceFlags): number {
+  return (
+    (f.persistent ? SVC_F_PERSISTENT : 0) |
+    (f.onePacket ? SVC_F_ONEPACKET : 0) |
+    (f.sched1 ? SVC_F_SCHED1 : 0) |
+    (f.sched2 ? SVC_F_SCHED2 : 0) |
+    (f.sched3 ? SVC_F_SCHED3 : 0)
+  );
+}
+
+function netmaskNumber(n: Netmask): number {
+  if (n.family === 'inet6') return n.prefix;
+  const v = inetPton4(n.mask);
+  return v === null
+    ? 0xffffffff
+    : Buffer.from([v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255]).readUInt32LE(0);
+}
+
+function writeOperation(w: Writer, op: Operation): void {
+  switch (op.op) {
+    case 'add-service':
+    case 'edit-service': {
+      const s = op.service;
+      w.begin(op.op === 'add-service' ? CMD.NEW_SERVICE : CMD.SET_SERVICE).nest(A_SERVICE);
+      writeServiceKey(w, s.key);
+      w.str(S_SCHED_NAME, s.scheduler);
+      if (s.pe !== null) w.str(S_PE_NAME, s.pe);
+      w.flags(S_FLAGS, flagsNumber(s.flags), 0xffffffff)
+        .u32(S_TIMEOUT, s.timeout)
+        .u32(S_NETMASK, netmaskNumber(s.netmask));
+      w.unnest().end();
+      return;
+    }
+    case 'delete-service':
+      w.begin(CMD.DEL_SERVICE).nest(A_SERVICE);
+      writeServiceKey(w, op.key);
+      w.unnest().end();
+      return;
+    case 'add-destination':
+    case 'edit-destination': {
+      const d = op.destination;
+      w.begin(op.op === 'add-destination' ? CMD.NEW_DEST : CMD.SET_DEST).nest(A_SERVICE);
+      writeServiceKey(w, op.service);
+      w.unnest().nest(A_DEST);
+      const fwd = d.forward;
+      w.bytes(D_ADDR, addressBuffer(d.address))
+        .u16(D_ADDR_FAMILY, familyOfAddr(d.address))
+        .be16(D_PORT, d.port)
+        .u32(D_FWD_METHOD, FWD_NUM[fwd.method])
+        .u32(D_WEIGHT, d.weight);
+      let tunType = 0,
+        tunPort = 0,
+        tunFlags = 0;
+      if (fwd.method === 'tunnel') {
+        const t = fwd.tunnel;
+        tunType = t.type === 'ipip' ? 0 : t.type === 'gue' ? 1 : 2;
+        if (t.type === 'gue') tunPort = t.port;
+        if (t.type !== 'ipip') tunFlags = t.checksum === 'csum' ? 1 : t.checksum === 'remcsum' ? 2 : 0;
+      }
+      w.u8(D_TUN_TYPE, tunType).be16(D_TUN_PORT, tunPort).u16(D_TUN_FLAGS, tunFlags);
+      w.u32(D_U_THRESH, d.upperThreshold).u32(D_L_THRESH, d.lowerThreshold);
+      w.unnest().end();
+      return;
+    }
+    case 'delete-destination':
+      w.begin(CMD.DEL_DEST).nest(A_SERVICE);
+      writeServiceKey(w, op.service);
+      w.unnest().nest(A_DEST);
+      w.bytes(D_ADDR, addressBuffer(op.address))
+        .u16(D_ADDR_FAMILY, familyOfAddr(op.address))
+        .be16(D_PORT, op.port);
+      w.unnest().end();
+      return;
+    case 'zero':
+      w.begin(CMD.ZERO);
+      if (op.service !== undefined) {
+        w.nest(A_SERVICE);
+        writeServiceKey(w, op.service);
+        w.unnest();
+      }
+      w.end();
+      return;
+    case 'flush':
+      w.begin(CMD.FLUSH).end();
+      return;
+    case 'set-timeouts':
+      w.begin(CMD.SET_CONFIG)
+        .u32(A_TIMEOUT_TCP, op.timeouts.tcp)
+        .u32(A_TIMEOUT_TCP_FIN, op.timeouts.tcpFin)
+        .u32(A_TIMEOUT_UDP, op.timeouts.udp)
+        .end();
+      return;
+    case 'start-daemon': {
+      const d = op.daemon;
+      w.begin(CMD.NEW_DAEMON).nest(A_DAEMON);
+      w.u32(DM_STATE, d.state === 'master' ? 1 : 2)
+        .str(DM_MCAST_IFN, d.interface)
+        .u32(DM_SYNC_ID, d.syncId);
+      if (d.maxLength !== undefined) w.u16(DM_SYNC_MAXLEN, d.maxLength);
+      if (d.group !== undefined) {
+        if (d.group.includes(':')) w.bytes(DM_MCAST_GROUP6, addressBuffer(d.group));
+        else w.bytes(DM_MCAST_GROUP, addressBuffer(d.group), 4);
+      }
+      if (d.port !== undefined) w.u16(DM_MCAST_PORT, d.port);
+      if (d.ttl !== undefined) w.u8(DM_MCAST_TTL, d.ttl);
+      w.unnest().end();
+      return;
+    }
+    case 'stop-daemon':
+      w.begin(CMD.DEL_DAEMON)
+        .nest(A_DAEMON)
+        .u32(DM_STATE, op.state === 'master' ? 1 : 2)
+        .unnest()
+        .end();
+      return;
+  }
+}
+
+// ---- reading -------------------------------------------------------------------------------------
+
+/** Attribute offsets of one nest: pos[type] = payload offset, len[type] = payload length (-1 absent). */
+class Nest {
+  readonly pos: Int32Array;
+  readonly len: Int32Array;
+  constructor(
+    readonly b: Buffer,
+    start: number,
+    end: number,
+    max: number,
+  ) {
+    this.pos = new Int32Array(max + 1).fill(-1);
+    this.len = new Int32Array(max + 1).fill(-1);
+    let off = start;
+    while (off + 4 <= end) {
+      const l = b.readUInt16LE(off);
+      const t = b.readUInt16LE(off + 2) & 0x3fff;
+      if (l < 4 || off + l > end) break;
+      if (t <= max) {
+        this.pos[t] = off + 4;
+        this.len[t] = l - 4;
+      }
+      off += (l + 3) & ~3;
+    }
+  }
+  has(t: number, size = 0): boolean {
+    return this.pos[t] >= 0 && this.len[t] >= size;
+  }
+  u8(t: number, d = 0): number {
+    return this.has(t, 1) ? this.b[this.pos[t]] : d;
+  }
+  u16(t: number, d = 0): number {
+    return this.has(t, 2) ? this.b.readUInt16LE(this.pos[t]) : d;
+  }
+  be16(t: number, d = 0): number {
+    return this.has(t, 2) ? this.b.readUInt16BE(this.pos[t]) : d;
+  }
+  u32(t: number, d = 0): number {
+    return this.has(t, 4) ? this.b.readUInt32LE(this.pos[t]) : d;
+  }
+  u64(t: number): bigint {
+    return this.has(t, 8) ? this.b.readBigUInt64LE(this.pos[t]) : this.has(t, 4) ? BigInt(this.u32(t)) : 0n;
+  }
+  str(t: number): string {
+    if (!this.has(t)) return '';
+    const at = this.pos[t];
+    const end = at + this.len[t];
+    let z = at;
+    while (z < end && this.b[z] !== 0) z++;
+    return this.b.toString('latin1', at, z);
+  }
+  nest(t: number, max: number): Nest | null {
+    return this.has(t) ? new Nest(this.b, this.pos[t], this.pos[t] + this.len[t], max) : null;
+  }
+}
+
+const ZERO_STATS: Stats = {
+  conns: 0n,
+  inPackets: 0n,
+  outPackets: 0n,
+  inBytes: 0n,
+  outBytes: 0n,
+  cps: 0n,
+  inPps: 0n,
+  outPps: 0n,
+  inBps: 0n,
+  outBps: 0n,
+};
+
+function readStats(n: Nest, t64: number, t32: number): Stats {
+  const s = n.nest(t64, 10) ?? n.nest(t32, 10);
+  if (s === null) return ZERO_STATS;
+  return {
+    conns: s.u64(1),
+    inPackets: s.u64(2),
+    outPackets: s.u64(3),
+    inBytes: s.u64(4),
+    outBytes: s.u64(5),
+    cps: s.u64(6),
+    inPps: s.u64(7),
+    outPps: s.u64(8),
+    inBps: s.u64(9),
+    outBps: s.u64(10),
+  };
+}
+
+function addrText(family: number, b: Buffer, at: number): { text: string; bytes: Buffer<ArrayBufferLike> } {
+  if (family === AF_INET6) {
+    const bytes = Buffer.from(b.subarray(at, at + 16));
+    return { text: inetNtop6(bytes), bytes };
+  }
+  const bytes = Buffer.from(b.subarray(at, at + 4));
+  return { text: formatIpv4(bytes.readUInt32BE(0)), bytes };
+}
+
+function decodeService(n: Nest): KernelServiceEntry {
+  const af = n.u16(S_AF);
+  const family = af === AF_INET6 ? 'inet6' : 'inet';
+  const fwmark = n.u32(S_FWMARK);
+  const protoNum = n.u16(S_PROTOCOL);
+  let key: ServiceKey;
+  let addrBytes: Buffer<ArrayBufferLike> = Buffer.alloc(af === AF_INET6 ? 16 : 4);
+  const portValue = n.be16(S_PORT);
+  if (fwmark !== 0) {
+    key = { protocol: 'fwmark', family, fwmark: fwmark as FwMark };
+  } else {
+    const a = n.has(S_ADDR, 4) ? addrText(af, n.b, n.pos[S_ADDR]) : { text: '0.0.0.0', bytes: addrBytes };
+    addrBytes = a.bytes;
+    const protocol: Protocol = protoNum === 17 ? 'udp' : protoNum === 132 ? 'sctp' : 'tcp';
+    key = { protocol, address: a.text as IpAddress, port: portValue as Port };
+  }
+  const flagsAt = n.has(S_FLAGS, 4) ? n.pos[S_FLAGS] : -1;
+  const rawFlags = flagsAt >= 0 ? n.b.readUInt32LE(flagsAt) : 0;
+  const rawNetmask = n.u32(S_NETMASK);
+  const netmask: Netmask =
+    family === 'inet6'
+      ? { family: 'inet6', prefix: rawNetmask }
+      : {
+          family: 'inet',
+          mask: formatIpv4(Buffer.from(new Uint32Array([rawNetmask]).buffer).readUInt32BE(0)) as never,
+        };
+  const pe = n.str(S_PE_NAME);
+  return {
+    key,
+    scheduler: n.str(S_SCHED_NAME),
+    flags: {
+      persistent: (rawFlags & SVC_F_PERSISTENT) !== 0,
+      onePacket: (rawFlags & SVC_F_ONEPACKET) !== 0,
+      sched1: (rawFlags & SVC_F_SCHED1) !== 0,
+      sched2: (rawFlags & SVC_F_SCHED2) !== 0,
+      sched3: (rawFlags & SVC_F_SCHED3) !== 0,
+    },
+    hashed: (rawFlags & SVC_F_HASHED) !== 0,
+    timeout: n.u32(S_TIMEOUT),
+    netmask,
+    pe: pe === '' ? null : pe,
+    stats: readStats(n, S_STATS64, S_STATS),
+    destinations: [],
+    rawFlags,
+    family,
+    addrBytes,
+    fwmarkValue: fwmark,
+    protoNum,
+    portValue,
+    rawNetmask,
+  };
+}
+
+function decodeDest(n: Nest, svcAf: number): KernelDestinationEntry {
+  const af = n.u16(D_ADDR_FAMILY, svcAf);
+  const a = n.has(D_ADDR, 4)
+    ? addrText(af, n.b, n.pos[D_ADDR])
+    : { text: '0.0.0.0', bytes: Buffer.alloc(af === AF_INET6 ? 16 : 4) };
+  const fwdNum = n.u32(D_FWD_METHOD) & 7;
+  const tunType = n.u8(D_TUN_TYPE);
+  const tunPort = n.be16(D_TUN_PORT);
+  const tunFlags = n.u16(D_TUN_FLAGS);
+  let forward: Forward;
+  if (fwdNum === 2) {
+    const checksum = tunFlags & 2 ? 'remcsum' : tunFlags & 1 ? 'csum' : 'nocsum';
+    let tunnel: Tunnel;
+    if (tunType === 1) tunnel = { type: 'gue', port: tunPort as Port, checksum };
+    else if (tunType === 2) tunnel = { type: 'gre', checksum: checksum === 'remcsum' ? 'csum' : checksum };
+    else tunnel = { type: 'ipip' };
+    forward = { method: 'tunnel', tunnel };
+  } else {
+    forward = { method: (FWD_NAME[fwdNum] ?? 'route') as Exclude<Forward['method'], 'tunnel'> } as Forward;
+  }
+  return {
+    address: a.text as IpAddress,
+    port: n.be16(D_PORT) as Port,
+    forward,
+    weight: n.u32(D_WEIGHT) | 0,
+    upperThreshold: n.u32(D_U_THRESH),
+    lowerThreshold: n.u32(D_L_THRESH),
+    activeConns: n.u32(D_ACTIVE_CONNS),
+    inactiveConns: n.u32(D_INACT_CONNS),
+    persistentConns: n.u32(D_PERSIST_CONNS),
+    stats: readStats(n, D_STATS64, D_STATS),
+    family: af === AF_INET6 ? 'inet6' : 'inet',
+    addrBytes: a.bytes,
+    fwdNum: n.u32(D_FWD_METHOD),
+    tunType,
+    tunPort,
+    tunFlags,
+  };
+}
+
+/** Calls fn(nest) for the top-level attribute `attr` of each genl message in [start, end). */
+function eachMessage(
+  b: Buffer,
+  start: number,
+  end: number,
+  attr: number,
+  max: number,
+  fn: (n: Nest) => void,
+): void {
+  let off = start;
+  while (off + 20 <= end) {
+    const len = b.readUInt32LE(off);
+    if (len < 20 || off + len > end) break;
+    const top = new Nest(b, off + 20, off + len, 8);
+    const inner = top.nest(attr, max);
+    if (inner !== null) fn(inner);
+    off += (len + 3) & ~3;
+  }
+}
+
+export class Kernel {
+  private constructor(
+    private readonly Ctor: GenlSocketCtor,
+    private readonly sock: NativeGenlSocket,
+    private readonly family: number,
+  ) {}
+
+  /** Opens a socket and resolves the IPVS family; KernelError(errno) when that fails. */
+  static async open(): Promise<Kernel> {
+    const Ctor = socketClass();
+    let sock: NativeGenlSocket;
+    try {
+      sock = new Ctor();
+    } catch (e) {
+      throw new KernelError((e as { errno?: number }).errno ?? 1, (e as Error).message);
+    }
+    const fam = await sock.resolveFamily('IPVS');
+    if (fam.error !== 0) {
+      sock.close();
+      throw new KernelError(fam.error, fam.message);
+    }
+    return new Kernel(Ctor, sock, fam.id);
+  }
+
+  close(): void {
+    this.sock.close();
+  }
+
+  private writer(): Writer {
+    return new Writer(this.family);
+  }
+
+  private async one(w: Writer): Promise<{ data: Buffer; start: number; end: number }> {
+    const r = await this.sock.exchange(w.take());
+    if (r.errors[0] !== 0) throw new KernelError(r.errors[0], r.messages[0]);
+    return { data: r.data, start: r.offsets[0], end: r.offsets[0] + r.lengths[0] };
+  }
+
+  async info(): Promise<KernelInfo> {
+    const r = await this.one(this.writer().begin(CMD.GET_INFO).end());
+    let code = 0,
+      size = 0;
+    let off = r.start;
+    if (off + 20 <= r.end) {
+      const len = r.data.readUInt32LE(off);
+      const n = new Nest(r.data, off + 20, off + len, 2);
+      code = n.u32(I_VERSION);
+      size = n.u32(I_CONN_TAB_SIZE);
+      off += len;
+    }
+    return {
+      version: `${(code >> 16) & 0xff}.${(code >> 8) & 0xff}.${code & 0xff}`,
+      versionCode: code,
+      connTableSize: size,
+    };
+  }
+
+  async timeouts(): Promise<Timeouts> {
+    const r = await this.one(this.writer().begin(CMD.GET_CONFIG).end());
+    const len = r.data.readUInt32LE(r.start);
+    const n = new Nest(r.data, r.start + 20, r.start + len, 6);
+    return { tcp: n.u32(A_TIMEOUT_TCP), tcpFin: n.u32(A_TIMEOUT_TCP_FIN), udp: n.u32(A_TIMEOUT_UDP) };
+  }
+
+  async daemons(): Promise<Daemon[]> {
+    const r = await this.one(this.writer().begin(CMD.GET_DAEMON, NLM_F_DUMP).end());
+    const out: Daemon[] = [];
+    eachMessage(r.data, r.start, r.end, A_DAEMON, 8, (n) => {
+      const state: DaemonState = n.u32(DM_STATE) & 1 ? 'master' : 'backup';
+      let group: IpAddress | undefined;
+      if (n.has(DM_MCAST_GROUP6, 16)) group = inetNtop6(n.b, n.pos[DM_MCAST_GROUP6]) as IpAddress;
+      else if (n.has(DM_MCAST_GROUP, 4))
+        group = formatIpv4(n.b.readUInt32BE(n.pos[DM_MCAST_GROUP])) as IpAddress;
+      out.push({
+        state,
+        interface: n.str(DM_MCAST_IFN),
+        syncId: n.u32(DM_SYNC_ID),
+        ...(n.has(DM_SYNC_MAXLEN, 2) ? { maxLength: n.u16(DM_SYNC_MAXLEN) } : {}),
+        ...(group !== undefined ? { group } : {}),
+        ...(n.has(DM_MCAST_PORT, 2) ? { port: n.u16(DM_MCAST_PORT) as Port } : {}),
+        ...(n.has(DM_MCAST_TTL, 1) ? { ttl: n.u8(DM_MCAST_TTL) } : {}),
+      });
+    });
+    return out;
+  }
+
+  /** Every service (kernel order) with its real servers (kernel order). */
+  async services(): Promise<KernelServiceEntry[]> {
+    const r = await this.one(this.writer().begin(CMD.GET_SERVICE, NLM_F_DUMP).end());
+    const svcs: KernelServiceEntry[] = [];
+    eachMessage(r.data, r.start, r.end, A_SERVICE, S_STATS64, (n) => svcs.push(decodeService(n)));
+    await this.fillDestinations(svcs);
+    return svcs;
+  }
+
+  /** One service by key, or null when the kernel has none. */
+  async service(key: ServiceKey): Promise<KernelServiceEntry | null> {
+    const w = this.writer().begin(CMD.GET_SERVICE).nest(A_SERVICE);
+    writeServiceKey(w, key);
+    w.unnest().end();
+    const r = await this.sock.exchange(w.take());
+    if (r.errors[0] !== 0) {
+      if (r.errors[0] === 3) return null; // ESRCH
+      throw new KernelError(r.errors[0], r.messages[0]);
+    }
+    const svcs: KernelServiceEntry[] = [];
+    eachMessage(r.data, r.offsets[0], r.offsets[0] + r.lengths[0], A_SERVICE, S_STATS64, (n) =>
+      svcs.push(decodeService(n)),
+    );
+    if (svcs.length === 0) return null;
+    await this.fillDestinations(svcs);
+    return svcs[0];
+  }
+
+  private async fillDestinations(svcs: KernelServiceEntry[]): Promise<void> {
+    if (svcs.length === 0) return;
+    const shards = Math.max(1, Math.min(4, Math.ceil(svcs.length / 1000)));
+    const per = Math.ceil(svcs.length / shards);
+    const jobs: Promise<void>[] = [];
+    for (let s = 0; s < shards; s++) {
+      const part = svcs.slice(s * per, (s + 1) * per);
+      if (part.length === 0) continue;
+      const sock = s === 0 ? this.sock : new this.Ctor();
+      jobs.push(
+        this.destinationsOf(sock, part).finally(() => {
+          if (sock !== this.sock) sock.close();
+        }),
+      );
+    }
+    await Promise.all(jobs);
+  }
+
+  private async destinationsOf(sock: NativeGenlSocket, svcs: KernelServiceEntry[]): Promise<void> {
+    const w = this.writer();
+    for (const s of svcs) {
+      w.begin(CMD.GET_DEST, NLM_F_DUMP).nest(A_SERVICE);
+      writeServiceKey(w, s.key);
+      w.unnest().end();
+    }
+    const r = await sock.exchange(w.take());
+    for (let i = 0; i < svcs.length; i++) {
+      if (r.errors[i] !== 0) throw new KernelError(r.errors[i], r.messages[i]);
+      const svc = svcs[i];
+      const af = svc.family === 'inet6' ? AF_INET6 : AF_INET;
+      const dests: KernelDestinationEntry[] = [];
+      eachMessage(r.data, r.offsets[i], r.offsets[i] + r.lengths[i], A_DEST, D_TUN_FLAGS, (n) =>
+        dests.push(decodeDest(n, af)),
+      );
+      (svc as { destinations: readonly KernelDestinationEntry[] }).destinations = dests;
+    }
+  }
+
+  /** Applies operations pipelined (the batch path); one {errno, message} per operation. */
+  async apply(ops: readonly Operation[]): Promise<{ errno: number; message: string }[]> {
+    if (ops.length === 0) return [];
+    const w = this.writer();
+    for (const op of ops) writeOperation(w, op);
+    const r = await this.sock.batch(w.take());
+    return ops.map((_, i) => ({ errno: r.errors[i], message: r.messages[i] ?? '' }));
+  }
+}
