@@ -56,6 +56,11 @@ export interface VrrpInstanceConfig {
   /** External inputs the daemon sets with VrrpService.setExternal (health of its virtual services). */
   trackExternal?: (string | TrackRef)[];
   notify?: NotifyConfig;
+  /**
+   * Skew base after a priority 0 advert, seconds (default 0.02; 0: RFC 5798's Master_Adver_Interval,
+   * as keepalived). See InstanceSettings.shutdownSkewBaseMs.
+   */
+  shutdownSkewBase?: number;
 }
 
 export interface VrrpScriptConfig {
@@ -105,6 +110,7 @@ export interface NormalInstance {
   trackScripts: TrackRef[];
   trackExternal: TrackRef[];
   notify: NotifyConfig;
+  shutdownSkewBaseMs: number;
 }
 
 export class VrrpConfigError extends Error {}
@@ -203,6 +209,7 @@ export function normaliseInstance(c: VrrpInstanceConfig): NormalInstance {
     trackScripts: (c.trackScripts ?? []).map(ref),
     trackExternal: (c.trackExternal ?? []).map(ref),
     notify: c.notify ?? {},
+    shutdownSkewBaseMs: (c.shutdownSkewBase ?? 0.02) * 1000,
   };
 }
 

@@ -42,6 +42,14 @@ export interface InstanceSettings {
   /** Our primary address (the source of our adverts), to break priority ties. */
   primaryAddress: string;
   garp: GarpConfig;
+  /**
+   * Base of the Skew_Time a backup waits after a priority 0 advert, ms. RFC 5798 uses
+   * Master_Adver_Interval (undefined or 0 here): 609 ms for priority 100 at 1 s. lbd defaults to
+   * 20 ms (12 ms for priority 100): higher priorities still go first, by (priority difference / 256)
+   * x 20 ms, far more than a LAN's latency; two backups ending up master together resolve it by the
+   * usual master / master rule within one advert.
+   */
+  shutdownSkewBaseMs?: number;
 }
 
 export interface InstanceIo {
@@ -223,10 +231,12 @@ export class VrrpInstance extends EventEmitter {
     if (a.priority === 0) {
       // The master is leaving: take over after Skew_Time only.
       this.lastAdvertAt = 0;
-      this.armDown(
-        masterDownMs(this.settings.version, this.effective, this.masterAdverIntervalCs) -
-          3 * this.masterAdverIntervalCs * 10,
-      );
+      const base = this.settings.shutdownSkewBaseMs
+        ? this.settings.shutdownSkewBaseMs
+        : this.settings.version === 2
+          ? 1000
+          : this.masterAdverIntervalCs * 10;
+      this.armDown(((256 - this.effective) * base) / 256);
       return;
     }
     if (!this.settings.preempt || a.priority >= this.effective) {

@@ -191,6 +191,7 @@ export class VrrpService extends EventEmitter {
         initialMaster: cfg.initialMaster,
         primaryAddress: this.sourceAddress(member) ?? (cfg.family === 4 ? '0.0.0.0' : '::'),
         garp: cfg.garp,
+        shutdownSkewBaseMs: cfg.shutdownSkewBaseMs,
       },
       {
         sendAdvert: (p) => this.sendAdvert(member, p),

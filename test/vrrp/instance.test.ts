@@ -165,6 +165,22 @@ test('shutdown sends priority 0 and the backup takes over after Skew_Time only',
   assert.equal(b.vrrp.state, 'MASTER');
 });
 
+test('shutdown with a short skew base: the backup takes over within milliseconds', (t) => {
+  const lan = setup(t);
+  const a = new Router(lan, '10.0.0.1', { priority: 150, initialMaster: true, shutdownSkewBaseMs: 20 });
+  const b = new Router(lan, '10.0.0.2', { priority: 100, shutdownSkewBaseMs: 20 });
+  const c = new Router(lan, '10.0.0.3', { priority: 90, shutdownSkewBaseMs: 20 });
+  for (const r of [a, b, c]) r.vrrp.start();
+  advance(1500);
+  a.vrrp.stop();
+  advance((156 * 20) / 256 - 1);
+  assert.equal(b.vrrp.state, 'BACKUP');
+  advance(2);
+  assert.equal(b.vrrp.state, 'MASTER');
+  advance(3000);
+  assert.equal(c.vrrp.state, 'BACKUP', 'the lower backup waited longer and heard b first');
+});
+
 test('preemption: a higher priority router coming back takes over; nopreempt does not', (t) => {
   const lan = setup(t);
   const b = new Router(lan, '10.0.0.2', { priority: 100, initialMaster: true });
