@@ -69,6 +69,7 @@ export function formatEndpoint(address: IpAddress, p: number): string {
 /** The address as the 16 bytes of a union nf_inet_addr (IPv4 in the first 4). */
 export function addressBytes(address: IpAddress, out: Buffer, offset: number): void {
   out.fill(0, offset, offset + 16);
+  if (writeIpv4Bytes(address, out, offset)) return;
   if (isIpv6(address)) {
     const b = parseIpv6(address);
     if (b === undefined) throw new AddressError(`invalid IPv6 address '${address}'`);
@@ -86,6 +87,25 @@ export function addressFromBytes(family: Family, buf: Buffer, offset: number, le
   }
   if (length < 16) throw new AddressError('IPv6 address attribute shorter than 16 bytes');
   return formatIpv6(buf.subarray(offset, offset + 16));
+}
+
+/** Writes a (valid) dotted quad's 4 bytes without allocating; false when it is not IPv4. */
+export function writeIpv4Bytes(address: string, out: Buffer, offset: number): boolean {
+  let n = 0;
+  let k = 0;
+  for (let i = 0; i < address.length; i++) {
+    const c = address.charCodeAt(i);
+    if (c === 46) {
+      out[offset + k++] = n;
+      n = 0;
+    } else if (c >= 48 && c <= 57) {
+      n = n * 10 + c - 48;
+    } else {
+      return false;
+    }
+  }
+  out[offset + k] = n;
+  return k === 3;
 }
 
 function parseIpv6(text: string): Buffer | undefined {

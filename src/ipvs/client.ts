@@ -42,7 +42,7 @@ export interface IpvsOptions {
 export interface ApplyOptions {
   /** Messages per sendmsg (default 256). */
   window?: number;
-  /** Operations handed to the native side at a time; encoding of the next chunk overlaps (default 2048). */
+  /** Operations handed to the native side at a time; encoding of the next chunk overlaps (default 512). */
   chunk?: number;
 }
 
@@ -248,7 +248,7 @@ export class Ipvs {
   /** Applies operations in order, pipelined (many per sendmsg, no per-operation round trip); one result
    * per operation. A failed operation does not stop the later ones (those depending on it fail too). */
   async apply(ops: readonly Operation[], options: ApplyOptions = {}): Promise<OperationResult[]> {
-    const chunk = Math.max(1, options.chunk ?? 2048);
+    const chunk = Math.max(1, options.chunk ?? 512);
     const results: OperationResult[] = new Array<OperationResult>(ops.length);
     const encode = (from: number): Buffer => {
       const w = new MessageWriter(Math.min(ops.length - from, chunk) * 200);

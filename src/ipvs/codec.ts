@@ -2,7 +2,6 @@
 // the attributes sent follow ipvsadm's libipvs byte for byte (see test/ipvs/fixtures), so that the
 // kernel sees the same requests from lbd as from ipvsadm.
 import {
-  addressBytes,
   addressFromBytes,
   familyOf,
   fwmark as toFwmark,
@@ -10,6 +9,10 @@ import {
   type Family,
   type IpAddress,
   type Ipv4Address,
+  type Port,
+  isIpv6,
+  writeIpv4Bytes,
+  addressBytes,
 } from './address';
 import {
   AF_INET,
@@ -29,6 +32,8 @@ import {
   IPPROTO_TCP,
   IPPROTO_UDP,
   IPVS_GENL_VERSION,
+  NLA_F_NESTED,
+  NLA_TYPE_MASK,
   NLM_F_ACK,
   NLM_F_DUMP,
   STATE_BACKUP,
@@ -93,6 +98,11 @@ export function defaultNetmask(family: Family): Netmask {
 
 /** Encodes IPVS requests for one resolved family id. */
 export class IpvsEncoder {
+  // The key-only service attribute is the same for every real server of a service: encoded once per
+  // key object (diff() and callers reuse the key object of a service).
+  private readonly keyNests = new WeakMap<ServiceKey, Buffer>();
+  private readonly scratch = new MessageWriter(256);
+
   constructor(readonly familyId: number) {}
 
   private begin(w: MessageWriter, cmd: Cmd, flags = NLM_F_ACK): MessageWriter {
@@ -105,43 +115,86 @@ export class IpvsEncoder {
       w.u32(SvcAttr.FWMARK, key.fwmark);
     } else {
       w.u16(SvcAttr.PROTOCOL, PROTO_NUM[key.protocol]);
-      w.bytes(SvcAttr.ADDR, 16, (b, o) => addressBytes(key.address, b, o));
+      w.address(SvcAttr.ADDR, key.address);
       w.be16(SvcAttr.PORT, key.port);
     }
   }
 
   /** The service attribute: its key, then the settings (ipvsadm sends empty settings with key-only ops). */
   private service(w: MessageWriter, key: ServiceKey, svc: Service | null): void {
+    if (svc === null) {
+      let nest = this.keyNests.get(key);
+      if (nest === undefined) {
+        this.scratch.take();
+        this.writeService(this.scratch, key, null);
+        nest = this.scratch.slice(0);
+        this.scratch.take();
+        this.keyNests.set(key, nest);
+      }
+      w.raw(nest);
+      return;
+    }
+    this.writeService(w, key, svc);
+  }
+
+  private writeService(w: MessageWriter, key: ServiceKey, svc: Service | null): void {
     w.nestStart(CmdAttr.SERVICE);
     this.keyAttrs(w, key);
     w.string(SvcAttr.SCHED_NAME, svc ? svc.scheduler : '');
     if (svc?.pe) w.string(SvcAttr.PE_NAME, svc.pe);
     const flags = svc ? flagBits(svc.flags) : 0;
-    w.bytes(SvcAttr.FLAGS, 8, (b, o) => {
-      b.writeUInt32LE(flags, o);
-      b.writeUInt32LE(ALL, o + 4);
-    });
+    w.flags(SvcAttr.FLAGS, flags, ALL);
     w.u32(SvcAttr.TIMEOUT, svc ? svc.timeout : 0);
     const mask = svc ? svc.netmask : defaultNetmask(serviceFamily(key));
     if (mask.family === 'inet6') w.u32(SvcAttr.NETMASK, mask.prefix);
-    else w.bytes(SvcAttr.NETMASK, 4, (b, o) => writeIpv4(mask.mask, b, o));
+    else w.ipv4(SvcAttr.NETMASK, mask.mask);
     w.nestEnd();
   }
 
+  /** The destination attribute: a fixed layout of 96 bytes, written in place (the hot path of a batch). */
   private dest(w: MessageWriter, d: Destination): void {
-    const tun = tunnelFields(d.forward);
-    w.nestStart(CmdAttr.DEST);
-    w.u16(DestAttr.ADDR_FAMILY, af(familyOf(d.address)));
-    w.bytes(DestAttr.ADDR, 16, (b, o) => addressBytes(d.address, b, o));
-    w.be16(DestAttr.PORT, d.port);
-    w.u32(DestAttr.FWD_METHOD, forwardBits(d.forward));
-    w.u32(DestAttr.WEIGHT, d.weight);
-    w.u8(DestAttr.TUN_TYPE, tun.type);
-    w.be16(DestAttr.TUN_PORT, tun.port);
-    w.u16(DestAttr.TUN_FLAGS, tun.flags);
-    w.u32(DestAttr.U_THRESH, d.upperThreshold);
-    w.u32(DestAttr.L_THRESH, d.lowerThreshold);
-    w.nestEnd();
+    const f = d.forward;
+    let tunType = 0;
+    let tunPort = 0;
+    let tunFlags = 0;
+    if (f.method === 'tunnel') {
+      const t = f.tunnel;
+      tunType = t.type === 'ipip' ? TUNNEL_TYPE_IPIP : t.type === 'gue' ? TUNNEL_TYPE_GUE : TUNNEL_TYPE_GRE;
+      if (t.type === 'gue') tunPort = t.port;
+      if (t.type !== 'ipip') {
+        tunFlags =
+          t.checksum === 'csum' ? TUNNEL_FLAG_CSUM : t.checksum === 'remcsum' ? TUNNEL_FLAG_REMCSUM : 0;
+      }
+    }
+    const at = w.claim(96);
+    const b = w.buffer;
+    for (let i = at; i < at + 96; i++) b[i] = 0;
+    const attr = (o: number, len: number, type: number) => {
+      b.writeUInt16LE(len, at + o);
+      b.writeUInt16LE(type, at + o + 2);
+    };
+    b.writeUInt16LE(96, at);
+    b.writeUInt16LE(CmdAttr.DEST | NLA_F_NESTED, at + 2);
+    attr(4, 6, DestAttr.ADDR_FAMILY);
+    b.writeUInt16LE(isIpv6(d.address) ? AF_INET6 : AF_INET, at + 8);
+    attr(12, 20, DestAttr.ADDR);
+    if (!writeIpv4Bytes(d.address, b, at + 16)) addressBytes(d.address, b, at + 16);
+    attr(32, 6, DestAttr.PORT);
+    b.writeUInt16BE(d.port, at + 36);
+    attr(40, 8, DestAttr.FWD_METHOD);
+    b.writeUInt32LE(forwardBits(f), at + 44);
+    attr(48, 8, DestAttr.WEIGHT);
+    b.writeUInt32LE(d.weight >>> 0, at + 52);
+    attr(56, 5, DestAttr.TUN_TYPE);
+    b[at + 60] = tunType;
+    attr(64, 6, DestAttr.TUN_PORT);
+    b.writeUInt16BE(tunPort, at + 68);
+    attr(72, 6, DestAttr.TUN_FLAGS);
+    b.writeUInt16LE(tunFlags, at + 76);
+    attr(80, 8, DestAttr.U_THRESH);
+    b.writeUInt32LE(d.upperThreshold >>> 0, at + 84);
+    attr(88, 8, DestAttr.L_THRESH);
+    b.writeUInt32LE(d.lowerThreshold >>> 0, at + 92);
   }
 
   addService(w: MessageWriter, s: Service): void {
@@ -230,9 +283,8 @@ export class IpvsEncoder {
     if (d.ttl !== undefined) w.u8(DaemonAttr.MCAST_TTL, d.ttl);
     if (d.group !== undefined) {
       const g = d.group;
-      if (familyOf(g) === 'inet')
-        w.bytes(DaemonAttr.MCAST_GROUP, 4, (b, o) => writeIpv4(g as Ipv4Address, b, o));
-      else w.bytes(DaemonAttr.MCAST_GROUP6, 16, (b, o) => addressBytes(g, b, o));
+      if (familyOf(g) === 'inet') w.ipv4(DaemonAttr.MCAST_GROUP, g);
+      else w.address(DaemonAttr.MCAST_GROUP6, g);
     }
     w.nestEnd();
     w.end();
@@ -279,11 +331,6 @@ export class IpvsEncoder {
   }
 }
 
-function writeIpv4(a: Ipv4Address, b: Buffer, o: number): void {
-  const p = a.split('.');
-  for (let i = 0; i < 4; i++) b[o + i] = Number(p[i]);
-}
-
 export function forwardBits(f: Forward): number {
   switch (f.method) {
     case 'masq':
@@ -296,20 +343,6 @@ export function forwardBits(f: Forward): number {
       return CONN_F_DROUTE;
     case 'bypass':
       return CONN_F_BYPASS;
-  }
-}
-
-function tunnelFields(f: Forward): { type: number; port: number; flags: number } {
-  if (f.method !== 'tunnel') return { type: 0, port: 0, flags: 0 };
-  const t = f.tunnel;
-  const csum = (c: string) => (c === 'csum' ? TUNNEL_FLAG_CSUM : c === 'remcsum' ? TUNNEL_FLAG_REMCSUM : 0);
-  switch (t.type) {
-    case 'ipip':
-      return { type: TUNNEL_TYPE_IPIP, port: 0, flags: 0 };
-    case 'gue':
-      return { type: TUNNEL_TYPE_GUE, port: t.port, flags: csum(t.checksum) };
-    case 'gre':
-      return { type: TUNNEL_TYPE_GRE, port: 0, flags: csum(t.checksum) };
   }
 }
 
@@ -344,13 +377,14 @@ const ZERO_STATS: Stats = Object.freeze({
 /** STATS64 (all u64) when present, else STATS (u32 counters and rates, u64 byte counts). Read in place
  * (no attribute table): this runs for every object of a dump. */
 function decodeStats(a: Attrs, stats64: number, stats32: number): Stats {
-  const wide = a.has(stats64);
-  const type = wide ? stats64 : stats32;
+  const type = a.has(stats64) ? stats64 : stats32;
   if (!a.has(type)) return ZERO_STATS;
-  const buf = a.buf;
+  return readStats(a.buf, a.offset(type), a.offset(type) + a.len(type));
+}
+
+function readStats(buf: Buffer, start: number, end: number): Stats {
   const v = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-  let off = a.offset(type);
-  const end = off + a.len(type);
+  let off = start;
   while (off + 4 <= end) {
     const len = buf.readUInt16LE(off);
     const t = buf.readUInt16LE(off + 2) & 0x3fff;
@@ -417,56 +451,149 @@ export function decodeService(buf: Buffer, m: Message): ServiceEntry {
   };
 }
 
-function decodeForward(d: Attrs): Forward {
-  const fwd = d.u32(DestAttr.FWD_METHOD, 'forwarding method') & CONN_F_FWD_MASK;
-  switch (fwd) {
-    case CONN_F_MASQ:
-      return { method: 'masq' };
-    case CONN_F_LOCALNODE:
-      return { method: 'local' };
-    case CONN_F_DROUTE:
-      return { method: 'route' };
-    case CONN_F_BYPASS:
-      return { method: 'bypass' };
-    case CONN_F_TUNNEL:
-      return { method: 'tunnel', tunnel: decodeTunnel(d) };
+/** The [offset, end) of the payload of the first top-level attribute `type` of a genl message, or null. */
+function findAttr(buf: Buffer, m: Message, type: number): [number, number] | null {
+  let off = m.start;
+  while (off + 4 <= m.end) {
+    const len = buf.readUInt16LE(off);
+    if (len < 4 || off + len > m.end) return null;
+    if ((buf.readUInt16LE(off + 2) & NLA_TYPE_MASK) === type) return [off + 4, off + len];
+    off += (len + 3) & ~3;
   }
-  throw new NetlinkFormatError(`unknown forwarding method ${fwd}`);
+  return null;
 }
 
-function decodeTunnel(d: Attrs): Tunnel {
-  const type = d.optU8(DestAttr.TUN_TYPE, TUNNEL_TYPE_IPIP);
-  const flags = d.optU16(DestAttr.TUN_FLAGS, 0);
+/** A real server from a GET_DEST reply (IPVS_CMD_ATTR_DEST); `serviceFamily` when ADDR_FAMILY is absent.
+ * One pass over the attributes (this runs for every real server of a dump). */
+export function decodeDestination(buf: Buffer, m: Message, svcFamily: Family): DestinationEntry {
+  const nest = findAttr(buf, m, CmdAttr.DEST);
+  if (nest === null) throw new NetlinkFormatError('missing destination attribute');
+  let addrAt = -1;
+  let addrLen = 0;
+  let af = -1;
+  let destPort = -1;
+  let fwd = -1;
+  let weight = 0;
+  let uthresh = 0;
+  let lthresh = 0;
+  let active = 0;
+  let inactive = 0;
+  let persist = 0;
+  let tunType = TUNNEL_TYPE_IPIP;
+  let tunPort = 0;
+  let tunFlags = 0;
+  let stats: Stats = ZERO_STATS;
+  let have64 = false;
+  let off = nest[0];
+  const end = nest[1];
+  while (off + 4 <= end) {
+    const len = buf.readUInt16LE(off);
+    if (len < 4 || off + len > end) break;
+    const t = buf.readUInt16LE(off + 2) & NLA_TYPE_MASK;
+    const p = off + 4;
+    const n = len - 4;
+    switch (t) {
+      case DestAttr.ADDR:
+        addrAt = p;
+        addrLen = n;
+        break;
+      case DestAttr.ADDR_FAMILY:
+        if (n >= 2) af = buf.readUInt16LE(p);
+        break;
+      case DestAttr.PORT:
+        if (n >= 2) destPort = buf.readUInt16BE(p);
+        break;
+      case DestAttr.FWD_METHOD:
+        if (n >= 4) fwd = buf.readUInt32LE(p) & CONN_F_FWD_MASK;
+        break;
+      case DestAttr.WEIGHT:
+        if (n >= 4) weight = buf.readInt32LE(p);
+        break;
+      case DestAttr.U_THRESH:
+        if (n >= 4) uthresh = buf.readUInt32LE(p);
+        break;
+      case DestAttr.L_THRESH:
+        if (n >= 4) lthresh = buf.readUInt32LE(p);
+        break;
+      case DestAttr.ACTIVE_CONNS:
+        if (n >= 4) active = buf.readUInt32LE(p);
+        break;
+      case DestAttr.INACT_CONNS:
+        if (n >= 4) inactive = buf.readUInt32LE(p);
+        break;
+      case DestAttr.PERSIST_CONNS:
+        if (n >= 4) persist = buf.readUInt32LE(p);
+        break;
+      case DestAttr.TUN_TYPE:
+        if (n >= 1) tunType = buf[p];
+        break;
+      case DestAttr.TUN_PORT:
+        if (n >= 2) tunPort = buf.readUInt16BE(p);
+        break;
+      case DestAttr.TUN_FLAGS:
+        if (n >= 2) tunFlags = buf.readUInt16LE(p);
+        break;
+      case DestAttr.STATS64:
+        stats = readStats(buf, p, p + n);
+        have64 = true;
+        break;
+      case DestAttr.STATS:
+        if (!have64) stats = readStats(buf, p, p + n);
+        break;
+    }
+    off += (len + 3) & ~3;
+  }
+  if (addrAt < 0) throw new NetlinkFormatError('destination without address');
+  if (destPort < 0) throw new NetlinkFormatError('destination without port');
+  const family = af >= 0 ? familyOfAf(af) : svcFamily;
+  return {
+    address: addressFromBytes(family, buf, addrAt, addrLen),
+    port: destPort as Port,
+    forward: forwardOf(fwd, tunType, tunPort, tunFlags),
+    weight,
+    upperThreshold: uthresh,
+    lowerThreshold: lthresh,
+    activeConns: active,
+    inactiveConns: inactive,
+    persistentConns: persist,
+    stats,
+  };
+}
+
+const FWD_MASQ: Forward = Object.freeze({ method: 'masq' });
+const FWD_LOCAL: Forward = Object.freeze({ method: 'local' });
+const FWD_ROUTE: Forward = Object.freeze({ method: 'route' });
+const FWD_BYPASS: Forward = Object.freeze({ method: 'bypass' });
+
+function forwardOf(fwd: number, tunType: number, tunPort: number, tunFlags: number): Forward {
+  switch (fwd) {
+    case CONN_F_MASQ:
+      return FWD_MASQ;
+    case CONN_F_LOCALNODE:
+      return FWD_LOCAL;
+    case CONN_F_DROUTE:
+      return FWD_ROUTE;
+    case CONN_F_BYPASS:
+      return FWD_BYPASS;
+    case CONN_F_TUNNEL:
+      return { method: 'tunnel', tunnel: tunnelOf(tunType, tunPort, tunFlags) };
+  }
+  throw new NetlinkFormatError(
+    fwd < 0 ? 'destination without forwarding method' : `unknown forwarding method ${fwd}`,
+  );
+}
+
+function tunnelOf(type: number, tunPort: number, flags: number): Tunnel {
   const checksum = flags & TUNNEL_FLAG_REMCSUM ? 'remcsum' : flags & TUNNEL_FLAG_CSUM ? 'csum' : 'nocsum';
   switch (type) {
     case TUNNEL_TYPE_IPIP:
       return { type: 'ipip' };
     case TUNNEL_TYPE_GUE:
-      return { type: 'gue', port: toPort(d.optBe16(DestAttr.TUN_PORT, 0)), checksum };
+      return { type: 'gue', port: tunPort as Port, checksum };
     case TUNNEL_TYPE_GRE:
       return { type: 'gre', checksum: checksum === 'remcsum' ? 'csum' : checksum };
   }
   throw new NetlinkFormatError(`unknown tunnel type ${type}`);
-}
-
-/** A real server from a GET_DEST reply (IPVS_CMD_ATTR_DEST); `serviceFamily` when ADDR_FAMILY is absent. */
-export function decodeDestination(buf: Buffer, m: Message, svcFamily: Family): DestinationEntry {
-  const top = new Attrs(buf, m.start, m.end, CmdAttr.TIMEOUT_UDP);
-  const d = top.nested(CmdAttr.DEST, DestAttr.TUN_FLAGS, 'destination');
-  const family = d.has(DestAttr.ADDR_FAMILY) ? familyOfAf(d.u16(DestAttr.ADDR_FAMILY)) : svcFamily;
-  if (!d.has(DestAttr.ADDR)) throw new NetlinkFormatError('destination without address');
-  return {
-    address: addressFromBytes(family, buf, d.offset(DestAttr.ADDR), d.len(DestAttr.ADDR)),
-    port: toPort(d.be16(DestAttr.PORT, 'destination port')),
-    forward: decodeForward(d),
-    weight: d.optU32(DestAttr.WEIGHT, 0) | 0,
-    upperThreshold: d.optU32(DestAttr.U_THRESH, 0),
-    lowerThreshold: d.optU32(DestAttr.L_THRESH, 0),
-    activeConns: d.optU32(DestAttr.ACTIVE_CONNS, 0),
-    inactiveConns: d.optU32(DestAttr.INACT_CONNS, 0),
-    persistentConns: d.optU32(DestAttr.PERSIST_CONNS, 0),
-    stats: decodeStats(d, DestAttr.STATS64, DestAttr.STATS),
-  };
 }
 
 /** A sync daemon from a GET_DAEMON reply. */

@@ -1,5 +1,6 @@
 // Generic netlink message writing and bounds-checked attribute reading (host byte order, as netlink is).
 import * as os from 'node:os';
+import { addressBytes, writeIpv4Bytes, type IpAddress } from './address';
 import { NLA_F_NESTED, NLA_TYPE_MASK, NLM_F_REQUEST } from './constants';
 
 if (os.endianness() !== 'LE') throw new Error('lbd ipvs: netlink encoding assumes a little-endian host');
@@ -67,25 +68,31 @@ export class MessageWriter {
     this.buf.writeUInt16LE(total, this.off);
     this.buf.writeUInt16LE(type, this.off + 2);
     const at = this.off + 4;
-    this.buf.fill(0, at + payload, this.off + align4(total));
-    this.off += align4(total);
+    const end = this.off + align4(total);
+    for (let i = at + payload; i < end; i++) this.buf[i] = 0;
+    this.off = end;
     return at;
   }
 
+  // header() may grow (replace) this.buf: take the offset first, then write into the current buffer.
   u8(type: number, v: number): this {
-    this.buf[this.header(type, 1)] = v;
+    const at = this.header(type, 1);
+    this.buf[at] = v;
     return this;
   }
   u16(type: number, v: number): this {
-    this.buf.writeUInt16LE(v, this.header(type, 2));
+    const at = this.header(type, 2);
+    this.buf.writeUInt16LE(v, at);
     return this;
   }
   be16(type: number, v: number): this {
-    this.buf.writeUInt16BE(v, this.header(type, 2));
+    const at = this.header(type, 2);
+    this.buf.writeUInt16BE(v, at);
     return this;
   }
   u32(type: number, v: number): this {
-    this.buf.writeUInt32LE(v >>> 0, this.header(type, 4));
+    const at = this.header(type, 4);
+    this.buf.writeUInt32LE(v >>> 0, at);
     return this;
   }
   /** A NUL-terminated string. */
@@ -102,6 +109,48 @@ export class MessageWriter {
     this.buf.fill(0, at, at + len);
     fill(this.buf, at);
     return this;
+  }
+  /** An IP address as the 16 bytes of a union nf_inet_addr. */
+  address(type: number, a: IpAddress): this {
+    const at = this.header(type, 16);
+    const b = this.buf;
+    for (let i = at; i < at + 16; i++) b[i] = 0;
+    if (!writeIpv4Bytes(a, b, at)) addressBytes(a, b, at);
+    return this;
+  }
+  /** 4 bytes of an IPv4 address (network order). */
+  ipv4(type: number, a: string): this {
+    const at = this.header(type, 4);
+    writeIpv4Bytes(a, this.buf, at);
+    return this;
+  }
+  /** struct ip_vs_flags { u32 flags; u32 mask; } */
+  flags(type: number, flags: number, mask: number): this {
+    const at = this.header(type, 8);
+    this.buf.writeUInt32LE(flags >>> 0, at);
+    this.buf.writeUInt32LE(mask >>> 0, at + 4);
+    return this;
+  }
+  /** Claims `n` bytes at the end (for fixed layouts written directly into `buffer`); returns their offset. */
+  claim(n: number): number {
+    this.reserve(n);
+    const at = this.off;
+    this.off += n;
+    return at;
+  }
+  get buffer(): Buffer {
+    return this.buf;
+  }
+  /** Appends bytes written earlier (attributes cut out of another message). */
+  raw(bytes: Buffer): this {
+    this.reserve(bytes.length);
+    this.buf.set(bytes, this.off);
+    this.off += bytes.length;
+    return this;
+  }
+  /** The bytes from `start` to the end so far (a copy), e.g. a nest to reuse with raw(). */
+  slice(start: number): Buffer {
+    return Buffer.from(this.buf.subarray(start, this.off));
   }
   nestStart(type: number): this {
     this.reserve(4);
