@@ -1,0 +1,433 @@
+// lbd, the daemon: the configuration x health x VRRP role turned into kernel state and held there.
+//
+//   const lbd = new Lbd({ configFile: '/etc/lbd/lbd.yaml', logs });
+//   await lbd.start();   // adopt the kernel's table, start checks and VRRP, open the control socket
+//   await lbd.reload();  // validate completely, then apply only the difference
+//   await lbd.stop();    // priority 0 adverts, VIPs removed, IPVS left as it is
+import { ConfigError, formatDiagnostic } from '../config/diagnostics';
+import { loadConfigFile, validateConfigFile, type ConfigFormat } from '../config/load';
+import type { Config } from '../config/model';
+import { HealthChecker, serverId } from '../health';
+import {
+  Ipvs,
+  IpvsUnavailableError,
+  serviceId,
+  ip,
+  port,
+  type DaemonState,
+  type ServiceKey,
+  type VirtualService,
+} from '../ipvs';
+import { VrrpService } from '../vrrp/service';
+import { ControlError } from './control-protocol';
+import { ControlServer } from './control-server';
+import { desiredTable, serviceKeys, type HealthView, type ServerDecision } from './desired-table';
+import { Drainer } from './drainer';
+import { EventLog } from './event-log';
+import { healthServices } from './health-services';
+import type { Logger, Logs } from './logger';
+import { acquirePidFile } from './pidfile';
+import { Reconciler } from './reconciler';
+import { SdNotify } from './sd-notify';
+import { vrrpConfig } from './vrrp-config';
+
+export interface LbdOptions {
+  configFile: string;
+  format?: ConfigFormat;
+  logs: Logs;
+  /** Control socket path; default from the configuration. */
+  socketPath?: string;
+  /** Pid file; none when undefined. */
+  pidFile?: string;
+  /** Where the reconciler keeps the services it manages across restarts. */
+  stateFile?: string;
+  /** How often the kernel table is compared with what lbd wants (ms). */
+  driftIntervalMs?: number;
+  /** How long a drain waits for active connections (ms). */
+  drainTimeoutMs?: number;
+  /** How often draining servers' connections are polled (ms). */
+  drainPollMs?: number;
+}
+
+export class LbdStartError extends Error {
+  override name = 'LbdStartError';
+}
+
+export class Lbd {
+  readonly events = new EventLog();
+  readonly health = new HealthChecker();
+  readonly sd = new SdNotify();
+  config!: Config;
+  ipvs: Ipvs | undefined;
+  vrrp: VrrpService | undefined;
+  reconciler: Reconciler | undefined;
+  control: ControlServer | undefined;
+  readonly drainer: Drainer;
+  readonly startedAt = Date.now();
+  lastReload: { at: string; ok: boolean; errors: number } | undefined;
+  private readonly decisions = new Map<string, Map<string, ServerDecision>>();
+  private readonly quorumLost = new Set<string>();
+  private readonly log: Logger;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private releasePid: (() => void) | undefined;
+  private syncState: DaemonState | 'both' | undefined;
+  private stopping = false;
+
+  constructor(private readonly opts: LbdOptions) {
+    this.log = opts.logs.for('daemon');
+    this.drainer = new Drainer(opts.drainTimeoutMs ?? 300_000);
+  }
+
+  private readonly healthView: HealthView = {
+    server: (vs, server) => this.decisions.get(vs)?.get(server),
+    quorumLost: (vs) => this.quorumLost.has(vs),
+  };
+
+  desired(): VirtualService[] {
+    return desiredTable(this.config, this.healthView, this.drainer);
+  }
+
+  async start(): Promise<void> {
+    const loaded = loadConfigFile(this.opts.configFile, this.opts.format ? { format: this.opts.format } : {});
+    this.config = loaded.config;
+    for (const w of loaded.warnings) this.opts.logs.for('config').warn(formatDiagnostic(w));
+    if (this.opts.pidFile) this.releasePid = acquirePidFile(this.opts.pidFile);
+    try {
+      await this.startIpvs();
+      this.wireHealth();
+      for (const vs of healthServices(this.config)) this.health.setVirtualService(vs);
+      if (this.reconciler) await this.reconciler.request('start');
+      await this.startVrrp();
+      await this.startControl();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    this.timers.push(
+      setInterval(() => void this.reconciler?.checkDrift(), this.opts.driftIntervalMs ?? 10_000),
+    );
+    this.timers.push(setInterval(() => void this.pollDrains(), this.opts.drainPollMs ?? 1000));
+    const summary = `${this.config.virtual_servers.length} virtual servers, ${this.config.vrrp_instances.length} VRRP instances`;
+    this.events.publish({ source: 'daemon', type: 'started', config: this.opts.configFile, summary });
+    this.log.info({ config: this.opts.configFile, pid: process.pid }, `lbd started: ${summary}`);
+    this.sd.ready(summary);
+  }
+
+  private needsIpvs(c: Config): boolean {
+    return c.virtual_servers.length > 0 || c.lvs_sync_daemon !== undefined || c.lvs_timeouts !== undefined;
+  }
+
+  private async startIpvs(): Promise<void> {
+    if (!this.needsIpvs(this.config)) {
+      this.log.info('no virtual servers: running VRRP only, IPVS not used');
+      return;
+    }
+    try {
+      this.ipvs = await Ipvs.open();
+    } catch (err) {
+      if (err instanceof IpvsUnavailableError) {
+        throw new LbdStartError(`${err.message}; a VRRP-only configuration runs without IPVS`);
+      }
+      throw err;
+    }
+    const t = this.config.lvs_timeouts;
+    if (t) {
+      await this.ipvs.setTimeouts({
+        tcp: (t.tcp ?? 0) / 1000,
+        tcpFin: (t.tcp_fin ?? 0) / 1000,
+        udp: (t.udp ?? 0) / 1000,
+      });
+    }
+    this.reconciler = new Reconciler(this.ipvs, {
+      desired: () => this.desired(),
+      log: this.opts.logs.for('reconcile'),
+      onEvent: (e) => this.events.publish({ source: 'reconcile', ...e }),
+      ...(this.opts.stateFile ? { stateFile: this.opts.stateFile } : {}),
+    });
+  }
+
+  private wireHealth(): void {
+    const log = this.opts.logs.for('health');
+    this.health.on('weight', (e) => {
+      let m = this.decisions.get(e.vs);
+      if (!m) this.decisions.set(e.vs, (m = new Map()));
+      m.set(e.server, { present: e.present, weight: e.weight });
+      void this.reconciler?.request('health');
+    });
+    this.health.on('server', (e) => {
+      if (!e.initial) {
+        log[e.up ? 'info' : 'warn'](
+          { vs: e.vs, server: e.server, reason: e.reason, check: e.check },
+          `real server ${e.up ? 'up' : 'down'}`,
+        );
+      }
+      this.events.publish({
+        source: 'health',
+        type: e.up ? 'server-up' : 'server-down',
+        vs: e.vs,
+        server: e.server,
+        reason: e.reason,
+        initial: e.initial,
+      });
+    });
+    this.health.on('quorum', (e) => {
+      if (e.up) this.quorumLost.delete(e.vs);
+      else this.quorumLost.add(e.vs);
+      if (e.reason !== 'initial' || !e.up) {
+        log[e.up ? 'info' : 'warn'](
+          { vs: e.vs, sum: e.sum, quorum: e.quorum },
+          `quorum ${e.up ? 'gained' : 'lost'}`,
+        );
+      }
+      this.events.publish({
+        source: 'health',
+        type: e.up ? 'quorum-up' : 'quorum-down',
+        vs: e.vs,
+        sum: e.sum,
+        quorum: e.quorum,
+      });
+      void this.reconciler?.request('quorum');
+    });
+    this.health.on('failure', (e) =>
+      log.info({ check: e.check, reason: e.reason, retrying: e.retrying }, 'check failed'),
+    );
+  }
+
+  private async startVrrp(): Promise<void> {
+    const cfg = vrrpConfig(this.config);
+    if (cfg.instances.length === 0) {
+      await this.syncDaemons(undefined);
+      return;
+    }
+    const log = this.opts.logs.for('vrrp');
+    const vrrp = new VrrpService(cfg, { log: (level, msg) => log[level](msg) });
+    vrrp.events.on('event', (e: { type: string; instance?: string; to?: string }) => {
+      this.events.publish({ source: 'vrrp', ...(e as unknown as Record<string, unknown>), type: e.type });
+      const sync = this.config.lvs_sync_daemon;
+      if (e.type === 'transition' && sync?.instance !== undefined && e.instance === sync.instance) {
+        void this.syncDaemons(e.to === 'MASTER' ? 'master' : 'backup');
+      }
+    });
+    this.vrrp = vrrp;
+    await vrrp.start();
+    const sync = this.config.lvs_sync_daemon;
+    if (sync && sync.instance === undefined) await this.syncDaemons('both');
+    else if (sync && sync.instance !== undefined) {
+      const st = vrrp.status().find((i) => i.name === sync.instance);
+      await this.syncDaemons(st?.state === 'MASTER' ? 'master' : 'backup');
+    }
+  }
+
+  /** Runs the kernel's connection sync daemon as master on the VRRP master and as backup elsewhere. */
+  private async syncDaemons(want: DaemonState | 'both' | undefined): Promise<void> {
+    const sync = this.config?.lvs_sync_daemon;
+    if (!sync || !this.ipvs || want === undefined || want === this.syncState) return;
+    const log = this.opts.logs.for('ipvs');
+    const running = new Set((await this.ipvs.daemons()).map((d) => d.state));
+    const states: DaemonState[] = want === 'both' ? ['master', 'backup'] : [want];
+    for (const st of ['master', 'backup'] as DaemonState[]) {
+      if (running.has(st) && !states.includes(st)) await this.ipvs.stopDaemon(st);
+    }
+    for (const st of states) {
+      if (running.has(st)) continue;
+      await this.ipvs.startDaemon({
+        state: st,
+        interface: sync.interface,
+        syncId: sync.sync_id,
+        ...(sync.maxlen !== undefined ? { maxLength: sync.maxlen } : {}),
+        ...(sync.port !== undefined ? { port: port(sync.port) } : {}),
+        ...(sync.ttl !== undefined ? { ttl: sync.ttl } : {}),
+        ...(sync.group !== undefined ? { group: ip(sync.group) } : {}),
+      });
+    }
+    this.syncState = want;
+    log.info({ state: want, interface: sync.interface, syncId: sync.sync_id }, 'connection sync daemon');
+    this.events.publish({ source: 'ipvs', type: 'sync-daemon', state: want });
+  }
+
+  private async pollDrains(): Promise<void> {
+    const waiting = this.drainer.waiting();
+    if (waiting.length === 0 || !this.ipvs) return;
+    const conns = new Map<string, number>();
+    for (const vsId of new Set(waiting.map((w) => w.vs))) {
+      const vs = this.config.virtual_servers.find((v) => v.id === vsId);
+      const keys: ServiceKey[] = vs ? serviceKeys(this.config, vs) : [];
+      for (const key of keys) {
+        for (const d of await this.ipvs.destinations(key).catch(() => [])) {
+          const k = `${vsId} ${serverId(d.address, d.port)}`;
+          conns.set(k, (conns.get(k) ?? 0) + d.activeConns);
+        }
+      }
+    }
+    if (this.drainer.tick((vs, server) => conns.get(`${vs} ${server}`))) {
+      for (const d of this.drainer.list()) {
+        if (d.state === 'drained')
+          this.events.publish({ source: 'drain', type: 'drained', vs: d.vs, server: d.server });
+      }
+      await this.reconciler?.request('drain');
+    }
+  }
+
+  /** Validates the configuration file completely; applies only the difference (the kernel operations it
+   * took are returned), or changes nothing. */
+  async reload(): Promise<{ changes: number; summary: string }> {
+    this.sd.reloading();
+    try {
+      const r = validateConfigFile(this.opts.configFile, {
+        hostChecks: 'error',
+        ...(this.opts.format ? { format: this.opts.format } : {}),
+      });
+      if (!r.config) {
+        const errors = r.diagnostics.filter((d) => d.severity === 'error');
+        this.lastReload = { at: new Date().toISOString(), ok: false, errors: errors.length };
+        this.events.publish({ source: 'reload', type: 'reload-failed', errors: errors.length });
+        this.opts.logs
+          .for('config')
+          .error(
+            { errors: errors.map(formatDiagnostic) },
+            `reload refused: ${errors.length} errors; still running the previous configuration`,
+          );
+        throw new ControlError(
+          'invalid-config',
+          `configuration has ${errors.length} error${errors.length === 1 ? '' : 's'}; nothing changed`,
+          r.diagnostics.map(formatDiagnostic),
+        );
+      }
+      if (this.needsIpvs(r.config) && !this.ipvs) {
+        throw new ControlError(
+          'unsupported',
+          'the new configuration needs IPVS, which this lbd was started without; restart lbd',
+        );
+      }
+      const before = this.desired();
+      const old = this.config;
+      this.config = r.config;
+      this.drainLeavingServers(before);
+      const services = healthServices(this.config);
+      const ids = new Set(services.map((s) => s.id));
+      for (const id of this.health.virtualServices()) if (!ids.has(id)) this.health.removeVirtualService(id);
+      for (const vs of services) this.health.setVirtualService(vs);
+      await this.reloadVrrp(old);
+      const opsBefore = totalOperations(this.reconciler);
+      await this.reconciler?.request('reload');
+      const changes = totalOperations(this.reconciler) - opsBefore;
+      this.lastReload = { at: new Date().toISOString(), ok: true, errors: 0 };
+      const summary = `${this.config.virtual_servers.length} virtual servers, ${this.config.vrrp_instances.length} VRRP instances`;
+      this.events.publish({ source: 'reload', type: 'reloaded', summary });
+      this.log.info(`configuration reloaded: ${summary}`);
+      return { changes, summary };
+    } finally {
+      this.sd.ready();
+    }
+  }
+
+  /** Real servers programmed now that the new configuration drops are drained, not cut. */
+  private drainLeavingServers(before: VirtualService[]): void {
+    const after = new Map(this.desired().map((s) => [serviceId(s.key), s]));
+    for (const vs of this.config.virtual_servers) {
+      for (const key of serviceKeys(this.config, vs)) {
+        const was = before.find((s) => serviceId(s.key) === serviceId(key));
+        const now = after.get(serviceId(key));
+        if (!was || !now) continue;
+        const keep = new Set(now.destinations.map((d) => serverId(d.address, d.port)));
+        for (const d of was.destinations) {
+          if (!keep.has(serverId(d.address, d.port))) this.drainer.leave(vs.id, d, key.protocol === 'udp');
+        }
+      }
+    }
+  }
+
+  private async reloadVrrp(old: Config): Promise<void> {
+    const before = JSON.stringify(vrrpConfig(old));
+    const after = JSON.stringify(vrrpConfig(this.config));
+    if (before === after) return;
+    this.log.warn('VRRP configuration changed: restarting the VRRP instances');
+    await this.vrrp?.stop();
+    this.vrrp = undefined;
+    this.syncState = undefined;
+    await this.startVrrp();
+  }
+
+  drain(vs: string, server: string, undrain = false): { vs: string; server: string; state: string } {
+    const v = this.config.virtual_servers.find((x) => x.id === vs);
+    if (!v) throw new ControlError('not-found', `no virtual server '${vs}' (see lbctl status)`);
+    if (
+      !this.desired().some((s) => s.destinations.some((d) => serverId(d.address, d.port) === server)) &&
+      !undrain
+    ) {
+      throw new ControlError('not-found', `no real server ${server} in ${vs}`);
+    }
+    if (undrain) {
+      if (!this.drainer.undrain(vs, server))
+        throw new ControlError('not-found', `${server} in ${vs} is not drained`);
+    } else {
+      this.drainer.drain(vs, server, v.protocol === 'UDP');
+    }
+    this.events.publish({ source: 'drain', type: undrain ? 'undrain' : 'drain', vs, server });
+    void this.reconciler?.request(undrain ? 'undrain' : 'drain');
+    return { vs, server, state: this.drainer.state(vs, server) };
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      pid: process.pid,
+      config: this.opts.configFile,
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      lastReload: this.lastReload ?? null,
+      virtualServers: this.config.virtual_servers.map((vs) => ({
+        id: vs.id,
+        health: this.health.status(vs.id) ?? null,
+      })),
+      vrrp: this.vrrp?.status() ?? [],
+      reconciler: this.reconciler?.stats ?? null,
+      drains: this.drainer.list(),
+      lastEvent: this.events.lastSeq,
+    };
+  }
+
+  private async startControl(): Promise<void> {
+    const server = new ControlServer(this.opts.socketPath ?? this.config.control.socket);
+    server
+      .handle('status', () => this.status())
+      .handle('vrrp', () => ({
+        instances: this.vrrp?.status() ?? [],
+        drops: this.vrrp?.receiveCounters() ?? {},
+      }))
+      .handle('checks', () => this.health.virtualServices().map((id) => this.health.status(id)))
+      .handle('reload', () => this.reload())
+      .handle('drain', (a) => this.drain(String(a.vs), String(a.server)))
+      .handle('undrain', (a) => this.drain(String(a.vs), String(a.server), true))
+      .handle('events', (a) => this.events.since(Number(a.after ?? 0)))
+      .stream('follow', (a, emit) => {
+        for (const e of this.events.since(Number(a.after ?? this.events.lastSeq))) emit(e);
+        const on = (e: unknown) => emit(e);
+        this.events.on('event', on);
+        return () => this.events.off('event', on);
+      });
+    await server.listen();
+    this.control = server;
+  }
+
+  /** Graceful stop: VRRP sends priority 0 and removes its VIPs; the IPVS table is left as it is unless
+   * lvs_flush_on_stop is set. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.sd.stopping();
+    for (const t of this.timers) clearInterval(t);
+    await this.vrrp?.stop().catch((err: Error) => this.log.error(`VRRP stop: ${err.message}`));
+    this.health.close();
+    if (this.config?.global.lvs_flush_on_stop && this.ipvs) await this.ipvs.flush().catch(() => undefined);
+    this.ipvs?.close();
+    await this.control?.close();
+    this.releasePid?.();
+    this.log.info('lbd stopped');
+    this.opts.logs.flush();
+  }
+}
+
+function totalOperations(r: Reconciler | undefined): number {
+  return r ? Object.values(r.stats.operations).reduce((a, b) => a + b, 0) : 0;
+}
+
+export { ConfigError };
