@@ -53,6 +53,20 @@ export function readCheck(
   d: CheckDefaults,
   family: 'inet' | 'inet6',
 ): HealthCheck | undefined {
+  const c = buildCheck(r, item, d, family);
+  if (c && c.log_all_failures === undefined) {
+    c.log_all_failures = false;
+    r.pendingLogAll.push(c);
+  }
+  return c;
+}
+
+function buildCheck(
+  r: Reader,
+  item: DocNode,
+  d: CheckDefaults,
+  family: 'inet' | 'inet6',
+): HealthCheck | undefined {
   let type: string;
   let body: DocNode | undefined;
   let pos = item as { file: string; line: number; column: number };

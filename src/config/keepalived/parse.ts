@@ -297,9 +297,9 @@ class Parser {
       const list = this.stack[this.stack.length - 1];
       owner = list[list.length - 1];
       if (!owner || owner.block) {
+        // The block is read (so that braces stay balanced) and dropped.
         this.diags.error({ file, line, column }, `'{' without a keyword before it`);
         owner = { keyword: '', args: [], argCols: [], file, line, column };
-        list.push(owner);
       }
     }
     owner.block = [];

@@ -100,7 +100,7 @@ export function loadYamlDocument(
 function yamlMessage(m: string): string {
   const first = m.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
   if (/Map keys must be unique/.test(first)) return 'duplicate key';
-  return first;
+  return `YAML syntax: ${first.charAt(0).toLowerCase()}${first.slice(1)}`;
 }
 
 /** Replaces the top-level `include` with the contents of the files it names. */
