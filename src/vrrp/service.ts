@@ -49,6 +49,7 @@ export class VrrpService extends EventEmitter {
   private readonly scripts = new Map<string, TrackScript>();
   private readonly externals = new Map<string, boolean>();
   private readonly groups: SyncGroup[] = [];
+  private readonly groupNotifiers: Notifier[] = [];
   /** Carrier state of every interface by name (track_interface may name any). */
   private readonly linkUp = new Map<string, boolean>();
   private stopWatch: (() => void) | undefined;
@@ -110,6 +111,22 @@ export class VrrpService extends EventEmitter {
     for (const g of this.config.syncGroups ?? []) {
       const members = g.instances.map((n) => this.members.get(n)!.vrrp);
       this.groups.push(new SyncGroup(g.name, members, this.events));
+      if (g.notify) {
+        // Group scripts (keepalived: notify with GROUP) run when every member has reached one state.
+        const notifier = new Notifier('GROUP', g.name, g.notify, this.events);
+        this.groupNotifiers.push(notifier);
+        let last = 'INIT';
+        for (const m of members) {
+          m.on('transition', () => {
+            const states = new Set(members.map((x) => x.state));
+            if (states.size !== 1) return;
+            const [state] = states;
+            if (state === last) return;
+            last = state;
+            notifier.notify(state, Math.max(...members.map((x) => x.priority)));
+          });
+        }
+      }
     }
     for (const script of this.scripts.values()) script.start();
     for (const m of this.members.values()) m.vrrp.start();
@@ -122,6 +139,7 @@ export class VrrpService extends EventEmitter {
     this.stopWatch?.();
     await Promise.all([...this.members.values()].map((m) => m.vipOps));
     await Promise.all([...this.members.values()].map((m) => m.notifier.idle()));
+    await Promise.all(this.groupNotifiers.map((n) => n.idle()));
     for (const l of this.links.values()) l.close();
     this.rt.close();
   }

@@ -142,7 +142,40 @@ test('track_script with rise and fall: failing hands over, recovering takes back
   await stopAll(a, b);
 });
 
+test('external tracking input (health of the daemon virtual services): fault, then priority weight', async () => {
+  const a = await startVrrp(topo, 'a', {
+    instances: [
+      instance({
+        priority: 150,
+        trackExternal: [
+          { name: 'vs_http', weight: 0 },
+          { name: 'vs_dns', weight: -70 },
+        ],
+      }),
+    ],
+  });
+  const b = await startVrrp(topo, 'b', { instances: [instance({ priority: 100 })] });
+  await a.state('VI_1', 'MASTER', 5000);
+  await b.state('VI_1', 'BACKUP', 5000);
+  let [ma, mb] = [a.mark(), b.mark()];
+  a.command('external vs_http down');
+  await a.state('VI_1', 'FAULT', 3000, ma);
+  await b.state('VI_1', 'MASTER', 3000, mb);
+  [ma, mb] = [a.mark(), b.mark()];
+  a.command('external vs_http up');
+  await a.state('VI_1', 'MASTER', 3000, ma);
+  await b.state('VI_1', 'BACKUP', 3000, mb);
+  [ma, mb] = [a.mark(), b.mark()];
+  a.command('external vs_dns down');
+  await a.waitFor((l) => l.type === 'priority' && l.to === 80, 3000, 'priority 80', ma);
+  await b.state('VI_1', 'MASTER', 3000, mb);
+  await stopAll(a, b);
+});
+
 test('sync group: a fault on one LAN moves both instances', async () => {
+  const log = path.join(tmp, 'group.log');
+  const script = path.join(tmp, 'group.sh');
+  fs.writeFileSync(script, `#!/bin/sh\necho "$@" >> ${log}\n`, { mode: 0o755 });
   const group = (prio: number, track: boolean) => ({
     instances: [
       instance({ name: 'V1', priority: prio }),
@@ -155,7 +188,7 @@ test('sync group: a fault on one LAN moves both instances', async () => {
         ...(track ? {} : {}),
       }),
     ],
-    syncGroups: [{ name: 'G', instances: ['V1', 'V2'] }],
+    syncGroups: [{ name: 'G', instances: ['V1', 'V2'], notify: { notify: `${script} ${prio}` } }],
   });
   const a = await startVrrp(topo, 'a', group(150, true));
   const b = await startVrrp(topo, 'b', group(100, false));
@@ -169,6 +202,16 @@ test('sync group: a fault on one LAN moves both instances', async () => {
   await topo.sh('a', 'ip link set eth1 up');
   await Promise.all([a.state('V1', 'MASTER', 5000, ma), a.state('V2', 'MASTER', 5000, ma)]);
   await stopAll(a, b);
+  const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
+  const ofA = lines.filter((l) => l.startsWith('150 '));
+  assert.deepEqual(ofA, [
+    '150 GROUP G BACKUP 150',
+    '150 GROUP G MASTER 150',
+    '150 GROUP G FAULT 150',
+    '150 GROUP G BACKUP 150',
+    '150 GROUP G MASTER 150',
+    '150 GROUP G STOP 150',
+  ]);
 });
 
 test('unicast peers: election and takeover without multicast', async () => {
