@@ -11,7 +11,7 @@ import { MiscProbe } from './misc-check';
 import { NO_WEIGHT, Probe, ProbeSink } from './probe';
 import { Scheduler, TaskSlot } from './scheduler';
 import { ScriptPool } from './script-pool';
-import { TcpProbe } from './tcp-check';
+import { createTcpProbe } from './tcp-check';
 
 export interface CheckObserver {
   /** The check went up or down, or its dynamic weight changed. */
@@ -49,7 +49,7 @@ export interface CheckContext {
 export function createProbe(spec: CheckSpec, sink: ProbeSink, scripts: ScriptPool): Probe {
   switch (spec.checker) {
     case 'TCP_CHECK':
-      return new TcpProbe(spec, sink);
+      return createTcpProbe(spec, sink);
     case 'HTTP_GET':
     case 'SSL_GET':
       return new HttpProbe(spec, sink);

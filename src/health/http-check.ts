@@ -13,6 +13,7 @@ import * as tls from 'node:tls';
 import { CheckSpec, HttpSpec, HttpUrlSpec } from './config';
 import { HttpResponseParser, Parse } from './http-response';
 import { Probe, ProbeSink, NO_WEIGHT, errorReason } from './probe';
+import { RawConnection, RawConnectionOwner, rawTcp } from './raw-tcp';
 
 const TLS_NOT_TRANSPORT = new Set([
   'ECONNREFUSED',
@@ -23,20 +24,23 @@ const TLS_NOT_TRANSPORT = new Set([
 ]);
 
 /** The GET request for one url block. */
-export function buildRequest(url: HttpUrlSpec, protocol: HttpSpec['protocol']): Buffer {
+export function buildRequest(url: HttpUrlSpec, protocol: HttpSpec['protocol']): string {
   const version = protocol === '1.1' ? 'HTTP/1.1' : 'HTTP/1.0';
   const close = protocol === '1.0' ? '' : 'Connection: close\r\n';
-  return Buffer.from(
-    `GET ${url.path} ${version}\r\nUser-Agent: lbd-healthcheck\r\nHost: ${url.host}\r\n${close}Accept: */*\r\n\r\n`,
-    'latin1',
-  );
+  return `GET ${url.path} ${version}\r\nUser-Agent: lbd-healthcheck\r\nHost: ${url.host}\r\n${close}Accept: */*\r\n\r\n`;
 }
 
-export class HttpProbe implements Probe {
+/**
+ * HTTP_GET runs on a bare libuv handle (raw-tcp.ts) when available, SSL_GET (and HTTP_GET without
+ * the bindings) on net/tls sockets.
+ */
+export class HttpProbe implements Probe, RawConnectionOwner {
   private readonly http: HttpSpec;
-  private readonly requests: Buffer[];
+  private readonly requests: string[];
   private readonly regexes: (RegExp | null)[];
   private sock: net.Socket | null = null;
+  private raw: RawConnection | null = null;
+  private readonly useRaw: boolean;
   private parser: HttpResponseParser | null = null;
   private urlIndex = 0;
   private weight = NO_WEIGHT;
@@ -45,10 +49,11 @@ export class HttpProbe implements Probe {
   private readonly tlsOpts: tls.ConnectionOptions | null;
 
   constructor(
-    spec: CheckSpec,
+    private readonly spec: CheckSpec,
     private readonly sink: ProbeSink,
   ) {
     this.http = spec.http as HttpSpec;
+    this.useRaw = !this.http.tls && rawTcp !== null;
     this.requests = this.http.urls.map((u) => buildRequest(u, this.http.protocol));
     this.regexes = this.http.urls.map((u) => (u.regex === undefined ? null : new RegExp(u.regex)));
     this.netOpts = { host: spec.ip, port: spec.port, family: net.isIP(spec.ip) };
@@ -85,7 +90,12 @@ export class HttpProbe implements Probe {
       weightHeader: this.http.weightHeader,
     });
     this.secure = false;
-    const request = this.requests[this.urlIndex];
+    if (this.useRaw) {
+      const spec = this.spec;
+      this.raw = new RawConnection(this, spec.ip, spec.port, spec.bindto, spec.bindPort);
+      return;
+    }
+    const request = Buffer.from(this.requests[this.urlIndex], 'latin1');
     let s: net.Socket;
     if (this.tlsOpts !== null) {
       s = tls.connect(this.tlsOpts);
@@ -102,16 +112,10 @@ export class HttpProbe implements Probe {
     }
     this.sock = s;
     s.on('data', (chunk: Buffer) => {
-      if (s !== this.sock || this.parser === null) return;
-      const r = this.parser.push(chunk);
-      if (r === Parse.Done) this.responseDone();
-      else if (r === Parse.Error) this.fail(this.parser.error);
+      if (s === this.sock) this.data(chunk);
     });
     s.on('end', () => {
-      if (s !== this.sock || this.parser === null) return;
-      const r = this.parser.end();
-      if (r === Parse.Done) this.responseDone();
-      else this.fail(this.parser.error);
+      if (s === this.sock) this.end();
     });
     s.on('error', (err: NodeJS.ErrnoException) => {
       if (s !== this.sock) return;
@@ -122,6 +126,38 @@ export class HttpProbe implements Probe {
     s.on('close', () => {
       if (s === this.sock) this.fail('closed');
     });
+  }
+
+  rawConnected(conn: RawConnection): void {
+    if (conn === this.raw) conn.send(this.requests[this.urlIndex]);
+  }
+
+  rawData(conn: RawConnection, data: Buffer): void {
+    if (conn === this.raw) this.data(data);
+  }
+
+  rawEnd(conn: RawConnection): void {
+    if (conn === this.raw) this.end();
+  }
+
+  rawFailed(conn: RawConnection, reason: string): void {
+    if (conn !== this.raw) return;
+    this.raw = null;
+    this.fail(reason);
+  }
+
+  private data(chunk: Buffer): void {
+    if (this.parser === null) return;
+    const r = this.parser.push(chunk);
+    if (r === Parse.Done) this.responseDone();
+    else if (r === Parse.Error) this.fail(this.parser.error);
+  }
+
+  private end(): void {
+    if (this.parser === null) return;
+    const r = this.parser.end();
+    if (r === Parse.Done) this.responseDone();
+    else this.fail(this.parser.error);
   }
 
   private responseDone(): void {
@@ -162,10 +198,17 @@ export class HttpProbe implements Probe {
   }
 
   private close(): void {
+    const raw = this.raw;
+    this.raw = null;
+    if (raw !== null) raw.close();
     const s = this.sock;
     this.sock = null;
     this.parser = null;
+    // Reset rather than FIN: no TIME_WAIT on the director, fewer packets (HAProxy does the same).
     // The 'error' listener stays attached, so a late error after destroy is ignored, not uncaught.
-    if (s !== null) s.destroy();
+    if (s !== null) {
+      if (s.connecting || s.destroyed || (s as tls.TLSSocket).encrypted) s.destroy();
+      else s.resetAndDestroy();
+    }
   }
 }

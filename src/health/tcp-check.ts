@@ -1,15 +1,92 @@
 /**
  * TCP_CHECK: healthy when a TCP connection to connect_ip:connect_port is established. The connection
  * is then closed with a reset (no TIME_WAIT left on the director), like HAProxy's connect-only check.
- * Hot path: one socket per attempt; the listeners are shared module functions that find the probe
- * through a field on the socket, so an attempt allocates no closures or promises.
+ *
+ * Hot path (ten thousand checks a second): when node's tcp_wrap binding is available (raw-tcp.ts) the
+ * probe drives a bare libuv TCP handle (socket, connect, reset: no stream, no read start, no
+ * 'connect' event machinery), which halves the cost of a check; otherwise it falls back to net.Socket. Either way the
+ * callbacks are shared module functions that find their probe through a field, so an attempt
+ * allocates no closures or promises.
  */
 import * as net from 'node:net';
 import { CheckSpec } from './config';
 import { Probe, ProbeSink, NO_WEIGHT, errorReason } from './probe';
+import { RawConnectReq, RawTcpHandle, rawReason, rawTcp } from './raw-tcp';
 
 const kProbe = Symbol('lbd.tcpProbe');
-type TaggedSocket = net.Socket & { [kProbe]?: TcpProbe };
+
+type Bindings = NonNullable<typeof rawTcp>;
+type TaggedReq = RawConnectReq & { [kProbe]?: RawTcpProbe };
+
+/** Whether TCP_CHECK uses bare libuv handles (true) or net.Socket (false). */
+export const RAW_TCP = rawTcp !== null;
+
+function onRawComplete(this: TaggedReq, status: number, handle: RawTcpHandle): void {
+  const probe = this[kProbe];
+  this[kProbe] = undefined;
+  if (probe !== undefined) probe.completed(handle, status);
+}
+
+/** TCP_CHECK on a bare tcp_wrap handle. */
+class RawTcpProbe implements Probe {
+  private handle: RawTcpHandle | null = null;
+  private readonly v6: boolean;
+
+  constructor(
+    private readonly b: Bindings,
+    private readonly spec: CheckSpec,
+    private readonly sink: ProbeSink,
+  ) {
+    this.v6 = net.isIP(spec.ip) === 6;
+  }
+
+  start(): void {
+    const b = this.b;
+    const spec = this.spec;
+    const h = new b.TCP(b.SOCKET);
+    let err = 0;
+    if (spec.bindto !== undefined || spec.bindPort !== undefined) {
+      const addr = spec.bindto ?? (this.v6 ? '::' : '0.0.0.0');
+      err = this.v6 ? h.bind6(addr, spec.bindPort ?? 0, 0) : h.bind(addr, spec.bindPort ?? 0);
+    }
+    if (err === 0) {
+      const req: TaggedReq = new b.TCPConnectWrap();
+      req.oncomplete = onRawComplete;
+      req.address = spec.ip;
+      req.port = spec.port;
+      req[kProbe] = this;
+      err = this.v6 ? h.connect6(req, spec.ip, spec.port) : h.connect(req, spec.ip, spec.port);
+      if (err !== 0) req[kProbe] = undefined;
+    }
+    if (err !== 0) {
+      h.close();
+      this.sink.probeResult(false, rawReason(err), NO_WEIGHT);
+      return;
+    }
+    this.handle = h;
+  }
+
+  completed(h: RawTcpHandle, status: number): void {
+    if (h !== this.handle) return;
+    this.handle = null;
+    if (status === 0) {
+      if (h.reset() !== 0) h.close();
+      this.sink.probeResult(true, 'connected', NO_WEIGHT);
+    } else {
+      h.close();
+      this.sink.probeResult(false, rawReason(status), NO_WEIGHT);
+    }
+  }
+
+  abort(): void {
+    const h = this.handle;
+    this.handle = null;
+    // Closing cancels the pending connect; its callback (UV_ECANCELED) is then ignored.
+    if (h !== null) h.close();
+  }
+}
+
+type TaggedSocket = net.Socket & { [kProbe]?: SocketTcpProbe };
 
 function onConnect(this: TaggedSocket): void {
   const probe = this[kProbe];
@@ -21,7 +98,8 @@ function onError(this: TaggedSocket, err: Error): void {
   if (probe !== undefined) probe.failed(this, err);
 }
 
-export class TcpProbe implements Probe {
+/** TCP_CHECK on net.Socket (fallback). */
+class SocketTcpProbe implements Probe {
   private sock: TaggedSocket | null = null;
   private readonly opts: net.TcpSocketConnectOpts;
 
@@ -63,8 +141,12 @@ export class TcpProbe implements Probe {
   private release(s: TaggedSocket): void {
     this.sock = null;
     s[kProbe] = undefined;
-    // Keep a listener so a late error after the reset cannot become an uncaught exception.
+    // The error listener stays, so a late error after the reset cannot become an uncaught exception.
     if (s.connecting || s.pending) s.destroy();
     else s.resetAndDestroy();
   }
+}
+
+export function createTcpProbe(spec: CheckSpec, sink: ProbeSink): Probe {
+  return rawTcp !== null ? new RawTcpProbe(rawTcp, spec, sink) : new SocketTcpProbe(spec, sink);
 }

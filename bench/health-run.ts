@@ -1,0 +1,211 @@
+/**
+ * bench/health: lbd's health checker against HAProxy's, on loopback, in the same run.
+ * 10,000 TCP servers and 1,000 HTTP servers (listeners on 127.77.x.y:20000 and 127.78.x.y:20080, in
+ * two server processes) are checked every second by both lbd (TCP_CHECK, HTTP_GET; bench/health-lbd
+ * in its own process) and HAProxy (`check inter 1s`, `option httpchk GET /`). After a warm-up, CPU
+ * (utime + stime from /proc) is measured over the window for both processes; peak RSS is VmHWM.
+ * Lateness: a check starting more than 10% of its interval after its due time is late.
+ *
+ * Environment: LBD_BENCH_SECONDS (30), LBD_BENCH_TCP (10000), LBD_BENCH_HTTP (1000).
+ */
+import { ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { benchAddress } from './health-servers';
+
+const SECONDS = Number(process.env.LBD_BENCH_SECONDS ?? 30);
+const N_TCP = Number(process.env.LBD_BENCH_TCP ?? 10000);
+const N_HTTP = Number(process.env.LBD_BENCH_HTTP ?? 1000);
+const WARMUP_MS = 3000;
+const TCP_PORT = 20000;
+const HTTP_PORT = 20080;
+const HAPROXY = '/usr/sbin/haproxy';
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+const children: ChildProcess[] = [];
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** CPU seconds (user + system) of a process, from /proc/PID/stat. */
+function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** Peak resident set of a process in MB (VmHWM). */
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+function startServers(args: string[]): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(__dirname, 'health-servers.js'), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`server process exited with ${code}`)));
+    child.stdout?.once('data', () => resolve(child));
+  });
+}
+
+function haproxyConfig(dir: string): string {
+  const lines = [
+    'global',
+    '  maxconn 100',
+    '  nbthread 1',
+    `  stats socket ${dir}/haproxy.sock mode 600 level admin`,
+    'defaults',
+    '  mode tcp',
+    '  timeout connect 2s',
+    '  timeout check 2s',
+    '  timeout client 30s',
+    '  timeout server 30s',
+    'backend tcp_servers',
+    '  default-server check inter 1s',
+  ];
+  for (let i = 0; i < N_TCP; i++) lines.push(`  server t${i} ${benchAddress('127.77', i)}:${TCP_PORT}`);
+  lines.push(
+    'backend http_servers',
+    '  mode http',
+    '  option httpchk GET /',
+    '  default-server check inter 1s',
+  );
+  for (let i = 0; i < N_HTTP; i++) lines.push(`  server h${i} ${benchAddress('127.78', i)}:${HTTP_PORT}`);
+  const file = path.join(dir, 'haproxy.cfg');
+  fs.writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+/** Asks HAProxy's stats socket how many servers are UP and how many checks failed. */
+function haproxyStatus(sock: string): Promise<{ up: number; total: number; chkfail: number }> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const c = net.connect(sock, () => c.write('show stat\n'));
+    c.on('data', (d) => (out += d));
+    c.on('error', reject);
+    c.on('end', () => {
+      const rows = out.split('\n').filter((l) => /^(tcp|http)_servers,[th]\d+,/.test(l));
+      const header = out.split('\n')[0].replace(/^# /, '').split(',');
+      const iStatus = header.indexOf('status');
+      const iFail = header.indexOf('chkfail');
+      let up = 0;
+      let chkfail = 0;
+      for (const r of rows) {
+        const f = r.split(',');
+        if (f[iStatus] === 'UP') up++;
+        chkfail += Number(f[iFail]) || 0;
+      }
+      resolve({ up, total: rows.length, chkfail });
+    });
+  });
+}
+
+function request<T>(child: ChildProcess, msg: object, key: string): Promise<T> {
+  return new Promise((resolve) => {
+    const on = (m: Record<string, unknown>): void => {
+      if (m[key] !== undefined) {
+        child.off('message', on);
+        resolve(m as T);
+      }
+    };
+    child.on('message', on);
+    child.send(msg);
+  });
+}
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lbd-bench-health-'));
+  const half = Math.ceil(N_TCP / 2);
+  log(`servers: ${N_TCP} TCP on 127.77.x.y:${TCP_PORT}, ${N_HTTP} HTTP on 127.78.x.y:${HTTP_PORT}`);
+  await Promise.all([
+    startServers([`tcp:127.77:0:${half}:${TCP_PORT}`]),
+    startServers([`tcp:127.77:${half}:${N_TCP - half}:${TCP_PORT}`, `http:127.78:0:${N_HTTP}:${HTTP_PORT}`]),
+  ]);
+
+  const cfg = haproxyConfig(dir);
+  const haproxy = spawn(HAPROXY, ['-db', '-q', '-f', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(haproxy);
+  const version = execFileSync(HAPROXY, ['-v'], { encoding: 'utf8' }).split('\n')[0];
+
+  const lbd = fork(path.join(__dirname, 'health-lbd.js'), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  children.push(lbd);
+  const tcp = Array.from({ length: N_TCP }, (_, i) => [benchAddress('127.77', i), TCP_PORT]);
+  const http = Array.from({ length: N_HTTP }, (_, i) => [benchAddress('127.78', i), HTTP_PORT]);
+  const ready = await request<{ checks: number }>(
+    lbd,
+    { targets: { tcp, http, interval: 1, timeout: 2 } },
+    'ready',
+  );
+  log(`lbd: ${ready.checks} checks configured; haproxy: ${version}`);
+
+  await sleep(WARMUP_MS);
+  const hp = haproxy.pid as number;
+  const lp = lbd.pid as number;
+  await request(lbd, { reset: true }, 'reset');
+  const t0 = performance.now();
+  const c0 = [cpuSeconds(lp), cpuSeconds(hp)];
+  await sleep(SECONDS * 1000);
+  const c1 = [cpuSeconds(lp), cpuSeconds(hp)];
+  const wall = (performance.now() - t0) / 1000;
+  const st = await request<{
+    stats: {
+      attempts: number;
+      failures: number;
+      starts: number;
+      late: number;
+      maxLateMs: number;
+      sumLateMs: number;
+    };
+    downs: number;
+    reasons: Record<string, number>;
+  }>(lbd, { stats: true }, 'stats');
+  const rss = [peakRssMb(lp), peakRssMb(hp)];
+  const hs = await haproxyStatus(path.join(dir, 'haproxy.sock')).catch(() => ({
+    up: -1,
+    total: -1,
+    chkfail: -1,
+  }));
+
+  const lbdCpu = ((c1[0] - c0[0]) / wall) * 100;
+  const hapCpu = ((c1[1] - c0[1]) / wall) * 100;
+  const s = st.stats;
+  const rate = s.attempts / wall;
+  log(
+    `lbd: ${s.attempts} checks in ${wall.toFixed(1)} s, ${s.failures} failed, ${st.downs} servers went down; ` +
+      `late (>10% of the interval): ${s.late} of ${s.starts} starts; lateness max ${s.maxLateMs.toFixed(1)} ms, ` +
+      `mean ${(s.sumLateMs / Math.max(1, s.starts)).toFixed(2)} ms`,
+  );
+  if (st.downs > 0) log(`lbd: down reasons ${JSON.stringify(st.reasons)}`);
+  log(`haproxy: ${hs.up} of ${hs.total} servers UP, ${hs.chkfail} failed checks`);
+  log(
+    `health: lbd ${Math.round(rate)} checks/s cpu ${lbdCpu.toFixed(1)}% rss ${Math.round(rss[0])} MB; ` +
+      `haproxy cpu ${hapCpu.toFixed(1)}% rss ${Math.round(rss[1])} MB; cpu ratio ${(lbdCpu / hapCpu).toFixed(2)}`,
+  );
+  cleanup();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+function cleanup(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`bench/health: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);
