@@ -33,3 +33,4 @@ export {
 } from './codec';
 export { MessageWriter, messages } from './netlink';
 export { serviceRule, destinationRule, tableRules } from './ipvsadm-format';
+export { NetlinkFormatError } from './netlink';
