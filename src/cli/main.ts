@@ -1,96 +1,57 @@
-import { VERSION } from '../version';
-import { UsageError, reportUsageError } from './usage-error';
-import { runImport, runValidate } from '../config/report';
-import type { LoadOptions } from '../config/load';
+// lbctl: ipvsadm's command line (every ipvsadm invocation works as it does with ipvsadm 1.31), plus
+// configuration tools and the running daemon's commands. Modules are loaded on demand so that the
+// ipvsadm path (lbctl -Sn on a big table) starts as fast as it can.
+import { isDaemonCommand } from './daemon-commands';
 
-export const LBCTL_USAGE = `Usage: lbctl [options]
-       lbctl validate [--format yaml|keepalived] [--host-checks MODE] [-i ID] FILE
-       lbctl import-keepalived [-i ID] FILE
-
-lbctl is an ipvsadm-compatible command line for the kernel's IPVS tables and
-the control client of the running lbd daemon.
-
-Commands:
-  validate FILE           check a configuration (lbd YAML or keepalived.conf,
-                          detected from the content), print every error with
-                          file:line:column; exit 0 valid, 1 invalid, 2 unreadable
-  import-keepalived FILE  print the lbd YAML equivalent of a keepalived.conf
-
-Options:
-  -h, --help       print this help and exit
-  -V, --version    print the version and exit
+export const LBCTL_COMMANDS = `
+lbd commands:
+  lbctl validate [--format yaml|keepalived] FILE
+                                      check a configuration (YAML or keepalived.conf): 0 valid,
+                                      1 invalid (every error printed), 2 unreadable
+  lbctl import-keepalived FILE        print the YAML equivalent of a keepalived.conf
+  lbctl status|vrrp|checks [--json]   the running daemon's state
+  lbctl drain VS RS | undrain VS RS   take a real server out gracefully / put it back
+  lbctl reload                        reload the configuration (exit 1 and every error if invalid)
+  lbctl events [--follow] [--json]    the daemon's ordered event stream
+  (--socket PATH or $LBD_CONTROL_SOCKET: the daemon's control socket, default /run/lbd/lbd.sock)
 `;
 
-/** FILE and the options of validate / import-keepalived. */
-function configCommand(
-  cmd: string,
-  argv: readonly string[],
-  allowed: ReadonlySet<string>,
-): { file: string; opts: LoadOptions } {
-  const opts: LoadOptions = {};
-  let file: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    let a = argv[i];
-    let v: string | undefined;
-    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    if (eq > 0) {
-      v = a.slice(eq + 1);
-      a = a.slice(0, eq);
-    }
-    if (a.startsWith('-') && a !== '-') {
-      if (!allowed.has(a)) throw new UsageError(`unknown option '${a}' for ${cmd}`);
-      if (v === undefined) {
-        if (i + 1 >= argv.length) throw new UsageError(`option '${a}' needs a value`);
-        v = argv[++i];
+function configCommand(cmd: 'validate' | 'import-keepalived', rest: readonly string[]): number {
+  let format: 'yaml' | 'keepalived' | undefined;
+  const files: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    if (cmd === 'validate' && (a === '--format' || a.startsWith('--format='))) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : rest[++i];
+      if (v !== 'yaml' && v !== 'keepalived') {
+        process.stderr.write(`lbctl: --format must be yaml or keepalived\n`);
+        return 2;
       }
-      if (a === '--format') {
-        if (v !== 'yaml' && v !== 'keepalived')
-          throw new UsageError(`--format must be yaml or keepalived, not '${v}'`);
-        opts.format = v;
-      } else if (a === '--host-checks') {
-        if (v !== 'error' && v !== 'warning' && v !== 'off')
-          throw new UsageError(`--host-checks must be error, warning or off, not '${v}'`);
-        opts.hostChecks = v;
-      } else opts.configId = v;
-      continue;
-    }
-    if (file !== undefined) throw new UsageError(`${cmd} takes one file, got '${file}' and '${a}'`);
-    file = a;
+      format = v;
+    } else if (a.startsWith('-') && a !== '-') {
+      process.stderr.write(`lbctl: unknown option '${a}' for '${cmd}'\n`);
+      return 2;
+    } else files.push(a);
   }
-  if (file === undefined) throw new UsageError(`${cmd} needs a file`);
-  return { file, opts };
+  if (files.length !== 1) {
+    process.stderr.write(`lbctl: '${cmd}' needs exactly one FILE\n`);
+    return 2;
+  }
+  const report = require('../config/report') as typeof import('../config/report');
+  return cmd === 'validate'
+    ? report.runValidate('lbctl', files[0], format ? { format } : {})
+    : report.runImport('lbctl', files[0], {});
 }
 
-export function main(argv: readonly string[]): number {
-  try {
-    if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) {
-      process.stdout.write(LBCTL_USAGE);
-      return 0;
-    }
-    if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-      process.stdout.write(`lbctl ${VERSION} (lbd)\n`);
-      return 0;
-    }
-    if (argv[0] === 'validate') {
-      const { file, opts } = configCommand(
-        'validate',
-        argv.slice(1),
-        new Set(['--format', '--host-checks', '-i', '--config-id']),
-      );
-      return runValidate('lbctl', file, { hostChecks: 'warning', ...opts });
-    }
-    if (argv[0] === 'import-keepalived') {
-      const { file, opts } = configCommand(
-        'import-keepalived',
-        argv.slice(1),
-        new Set(['-i', '--config-id']),
-      );
-      return runImport('lbctl', file, opts);
-    }
-    const bad = argv.find((a) => a.startsWith('-')) ?? argv[0];
-    throw new UsageError(bad === undefined ? 'no command given' : `unknown option '${bad}'`);
-  } catch (err) {
-    if (err instanceof UsageError) return reportUsageError('lbctl', err);
-    throw err;
+export async function main(argv: readonly string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === 'validate' || first === 'import-keepalived') return configCommand(first, rest);
+  if (isDaemonCommand(first)) {
+    const { runDaemonCommand } = require('./daemon-commands') as typeof import('./daemon-commands');
+    return runDaemonCommand(argv);
   }
+  const { runIpvsadm } = require('./ipvsadm/main') as typeof import('./ipvsadm/main');
+  const code = await runIpvsadm([...argv]);
+  if (argv.length === 1 && (first === '-h' || first === '--help')) process.stdout.write(LBCTL_COMMANDS);
+  return code;
 }

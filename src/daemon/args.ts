@@ -1,47 +1,44 @@
 import { UsageError } from '../cli/usage-error';
+import { LEVELS, SUBSYSTEMS, type Level, type Subsystem } from './logger';
 
 export interface DaemonArgs {
   help: boolean;
   version: boolean;
-  /** -f / --config-file: the configuration (YAML or keepalived.conf). */
-  configFile?: string;
-  /** --validate (or keepalived's -t / --config-test): check the configuration and exit. */
+  /** Validate the configuration and exit (lbd --validate / keepalived -t). */
   validate: boolean;
-  /** --format: the configuration syntax, detected from the content when absent. */
+  configFile: string;
   format?: 'yaml' | 'keepalived';
-  /** --host-checks: missing interfaces and scripts are errors, warnings, or not checked. */
-  hostChecks?: 'error' | 'warning' | 'off';
-  /** -i / --config-id: keepalived's config id for '@id' lines. */
-  configId?: string;
+  pidFile: string;
+  socketPath?: string;
+  stateFile: string;
+  logLevel: Level;
+  logLevels: Partial<Record<Subsystem, Level>>;
 }
 
-const WITH_VALUE = new Set([
-  '-f',
-  '--config-file',
-  '--use-file',
-  '--format',
-  '--host-checks',
-  '-i',
-  '--config-id',
-]);
+export const DEFAULT_CONFIG = '/etc/lbd/lbd.yaml';
 
 /** Parses lbd's command line. Throws UsageError on anything it does not know. */
 export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
-  const args: DaemonArgs = { help: false, version: false, validate: false };
+  const args: DaemonArgs = {
+    help: false,
+    version: false,
+    validate: false,
+    configFile: DEFAULT_CONFIG,
+    pidFile: '/run/lbd/lbd.pid',
+    stateFile: '/run/lbd/managed.json',
+    logLevel: 'info',
+    logLevels: {},
+  };
   for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i];
-    let value: string | undefined;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    if (eq > 0) {
-      value = arg.slice(eq + 1);
-      arg = arg.slice(0, eq);
-    }
-    if (WITH_VALUE.has(arg) && value === undefined) {
-      if (i + 1 >= argv.length) throw new UsageError(`option '${arg}' needs a value`);
-      value = argv[++i];
-    } else if (!WITH_VALUE.has(arg) && value !== undefined && arg.startsWith('--')) {
-      throw new UsageError(`option '${arg}' takes no value`);
-    }
+    const raw = argv[i];
+    const eq = raw.startsWith('--') ? raw.indexOf('=') : -1;
+    const arg = eq > 0 ? raw.slice(0, eq) : raw;
+    const value = (): string => {
+      if (eq > 0) return raw.slice(eq + 1);
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`option '${arg}' needs a value`);
+      return v;
+    };
     switch (arg) {
       case '-h':
       case '--help':
@@ -51,29 +48,38 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
       case '--version':
         args.version = true;
         break;
-      case '-f':
-      case '--config-file':
-      case '--use-file':
-        args.configFile = value;
-        break;
-      case '--validate':
       case '-t':
-      case '--config-test':
+      case '--validate':
         args.validate = true;
         break;
-      case '--format':
-        if (value !== 'yaml' && value !== 'keepalived')
-          throw new UsageError(`--format must be yaml or keepalived, not '${value}'`);
-        args.format = value;
+      case '-f':
+      case '--config':
+      case '--use-file':
+        args.configFile = value();
         break;
-      case '--host-checks':
-        if (value !== 'error' && value !== 'warning' && value !== 'off')
-          throw new UsageError(`--host-checks must be error, warning or off, not '${value}'`);
-        args.hostChecks = value;
+      case '--format': {
+        const f = value();
+        if (f !== 'yaml' && f !== 'keepalived')
+          throw new UsageError(`--format must be yaml or keepalived, not '${f}'`);
+        args.format = f;
         break;
-      case '-i':
-      case '--config-id':
-        args.configId = value;
+      }
+      case '-n':
+      case '--foreground':
+      case '--dont-fork':
+        // lbd always runs in the foreground (systemd Type=notify); accepted for keepalived habits.
+        break;
+      case '--pid-file':
+        args.pidFile = value();
+        break;
+      case '--socket':
+        args.socketPath = value();
+        break;
+      case '--state-file':
+        args.stateFile = value();
+        break;
+      case '--log-level':
+        parseLogLevels(value(), args);
         break;
       default:
         if (arg.startsWith('-')) throw new UsageError(`unknown option '${arg}'`);
@@ -83,20 +89,46 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
   return args;
 }
 
+/** "info" or "info,vrrp=debug,health=warn". */
+function parseLogLevels(spec: string, args: DaemonArgs): void {
+  for (const part of spec.split(',')) {
+    const [a, b] = part.split('=');
+    if (b === undefined) {
+      if (!LEVELS.includes(a as Level))
+        throw new UsageError(`unknown log level '${a}' (${LEVELS.join(', ')})`);
+      args.logLevel = a as Level;
+    } else {
+      if (!SUBSYSTEMS.includes(a as Subsystem))
+        throw new UsageError(`unknown subsystem '${a}' in --log-level (${SUBSYSTEMS.join(', ')})`);
+      if (!LEVELS.includes(b as Level))
+        throw new UsageError(`unknown log level '${b}' (${LEVELS.join(', ')})`);
+      args.logLevels[a as Subsystem] = b as Level;
+    }
+  }
+}
+
 export const DAEMON_USAGE = `Usage: lbd [options]
 
 lbd programs the kernel's IPVS tables, checks the health of real servers and
-holds the virtual IPs with VRRP.
+holds the virtual IPs with VRRP. It reads YAML or keepalived.conf (detected by
+content) and runs in the foreground (for systemd: Type=notify, see config/lbd.service).
 
 Options:
-  -f, --config-file FILE  the configuration: lbd YAML or a keepalived.conf
-                          (detected from the content)
-      --validate          check the configuration, print every error and exit:
-                          0 valid, 1 invalid, 2 unreadable (also -t, --config-test)
-      --format FMT        read the configuration as yaml or keepalived
-      --host-checks MODE  missing interfaces and scripts: error, warning or off
-                          (default: warning with --validate, error otherwise)
-  -i, --config-id ID      keepalived's config id for '@ID' lines (default: host name)
-  -h, --help              print this help and exit
-  -V, --version           print the version and exit
+  -f, --config FILE     configuration file (default ${DEFAULT_CONFIG})
+      --format FORMAT   yaml or keepalived (default: detected from the content)
+  -t, --validate        check the configuration, print every error, and exit:
+                        0 valid, 1 invalid, 2 unreadable
+      --pid-file FILE   pid file (default /run/lbd/lbd.pid)
+      --socket PATH     control socket (default from the configuration, /run/lbd/lbd.sock)
+      --state-file FILE where lbd remembers the IPVS services it manages (default /run/lbd/managed.json)
+      --log-level SPEC  level, with per-subsystem overrides: info,vrrp=debug,health=warn
+                        (subsystems: ${SUBSYSTEMS.join(', ')})
+  -n, --foreground      accepted for keepalived habits; lbd always stays in the foreground
+  -h, --help            print this help and exit
+  -V, --version         print the version and exit
+
+Signals: SIGHUP reloads (like lbctl reload), SIGTERM stops gracefully (VRRP priority 0,
+VIPs removed, IPVS left as it is).
+Exit codes: 0 stopped, 1 invalid configuration, 2 bad command line or unreadable
+configuration, 3 could not start (another lbd, no IPVS, socket), 4 fatal error.
 `;

@@ -348,9 +348,23 @@ export class Lbd {
     await this.startVrrp();
   }
 
-  drain(vs: string, server: string, undrain = false): { vs: string; server: string; state: string } {
-    const v = this.config.virtual_servers.find((x) => x.id === vs);
-    if (!v) throw new ControlError('not-found', `no virtual server '${vs}' (see lbctl status)`);
+  /** A virtual server by its id ('TCP 192.0.2.1:80'), or by a unique end of it ('192.0.2.1:80'). */
+  private resolveVs(name: string) {
+    const all = this.config.virtual_servers;
+    const exact = all.find((x) => x.id === name || x.id.toLowerCase() === name.toLowerCase());
+    if (exact) return exact;
+    const partial = all.filter((x) => x.id.toLowerCase().endsWith(` ${name.toLowerCase()}`));
+    if (partial.length === 1) return partial[0];
+    const hint =
+      partial.length > 1
+        ? `; it could be ${partial.map((x) => `'${x.id}'`).join(' or ')}`
+        : ' (see lbctl status)';
+    throw new ControlError('not-found', `no virtual server '${name}'${hint}`);
+  }
+
+  drain(name: string, server: string, undrain = false): { vs: string; server: string; state: string } {
+    const v = this.resolveVs(name);
+    const vs = v.id;
     if (
       !this.desired().some((s) => s.destinations.some((d) => serverId(d.address, d.port) === server)) &&
       !undrain
