@@ -68,10 +68,32 @@ test("lbd's adverts are byte-identical to keepalived's for the same instances", 
   const cap0 = '/tmp/lbd-wire-' + process.pid + '-0.pcap';
   const cap1 = '/tmp/lbd-wire-' + process.pid + '-1.pcap';
   const tcpdump = (dev: string, file: string) =>
-    topo.spawn('a', ['tcpdump', '-i', dev, '-U', '-n', '-w', file, 'ip proto 112 or ip6 proto 112']);
+    topo.spawn('a', [
+      'tcpdump',
+      '-i',
+      dev,
+      '--immediate-mode',
+      '-U',
+      '-n',
+      '-w',
+      file,
+      'ip proto 112 or ip6 proto 112',
+    ]);
   const t0 = tcpdump('eth0', cap0);
   const t1 = tcpdump('eth1', cap1);
-  await sleep(1000);
+  // tcpdump says "listening on ..." once capturing.
+  await Promise.all(
+    [t0, t1].map(
+      (t) =>
+        new Promise<void>((resolve) => {
+          let err = '';
+          t.stderr!.on('data', (d: Buffer) => {
+            err += d.toString();
+            if (err.includes('listening on')) resolve();
+          });
+        }),
+    ),
+  );
   const common = {
     priority: 150,
     advertInt: 1,
@@ -98,7 +120,7 @@ test("lbd's adverts are byte-identical to keepalived's for the same instances", 
   await sleep(1500);
   lbd.kill('SIGTERM');
   await lbd.exited;
-  await sleep(500);
+  await sleep(1000);
   for (const t of [t0, t1]) t.kill('SIGINT');
   await Promise.all(
     [t0, t1].map((t) => new Promise((r) => (t.exitCode !== null ? r(null) : t.once('exit', r)))),
