@@ -35,6 +35,8 @@ const IFF_UP = 0x1;
 const IFF_RUNNING = 0x40;
 const IFF_LOWER_UP = 0x10000;
 const RTNLGRP_LINK = 1;
+const RTNLGRP_IPV4_IFADDR = 5;
+const RTNLGRP_IPV6_IFADDR = 9;
 
 export const SCOPES: Record<string, number> = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 };
 
@@ -173,6 +175,7 @@ export function parseAddress(data: Buffer): AddressInfo {
 export class RtNetlink {
   private readonly sock: Any;
   private watcher: Any;
+  private readonly addrWatchers = new Set<Any>();
 
   constructor() {
     this.sock = netlink.createRtNetlink();
@@ -257,7 +260,33 @@ export class RtNetlink {
     };
   }
 
+  /** Calls back on every address change (RTM_NEWADDR / RTM_DELADDR, IPv4 and IPv6). Returns a stop function. */
+  watchAddresses(cb: (ev: { type: 'new' | 'del'; address: AddressInfo }) => void): () => void {
+    const w = netlink.createRtNetlink({ ref: false });
+    w.socket.addMembership(RTNLGRP_IPV4_IFADDR);
+    w.socket.addMembership(RTNLGRP_IPV6_IFADDR);
+    w.socket.on('message', (msgs: NlMessage[]) => {
+      for (const m of msgs) {
+        if (m.type !== RTM_NEWADDR && m.type !== RTM_DELADDR) continue;
+        let address: AddressInfo;
+        try {
+          address = parseAddress(m.data);
+        } catch {
+          continue;
+        }
+        cb({ type: m.type === RTM_NEWADDR ? 'new' : 'del', address });
+      }
+    });
+    this.addrWatchers.add(w);
+    return () => {
+      w.socket.close();
+      this.addrWatchers.delete(w);
+    };
+  }
+
   close(): void {
+    for (const w of this.addrWatchers) w.socket.close();
+    this.addrWatchers.clear();
     this.sock.socket.close();
     this.watcher?.socket.close();
     this.watcher = undefined;

@@ -39,6 +39,7 @@ interface Member {
   notifier: Notifier;
   vipsWanted: boolean;
   vipOps: Promise<void>;
+  silentWarned?: boolean;
 }
 
 export class VrrpService extends EventEmitter {
@@ -53,6 +54,8 @@ export class VrrpService extends EventEmitter {
   /** Carrier state of every interface by name (track_interface may name any). */
   private readonly linkUp = new Map<string, boolean>();
   private stopWatch: (() => void) | undefined;
+  private stopAddrWatch: (() => void) | undefined;
+  private addrTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly instances: NormalInstance[];
   private started = false;
 
@@ -69,6 +72,8 @@ export class VrrpService extends EventEmitter {
     if (this.started) return;
     this.started = true;
     this.stopWatch = this.rt.watchLinks((ev) => this.linkEvent(ev));
+    // Source addresses may appear after start (IPv6 link-local once the carrier is up) or change.
+    this.stopAddrWatch = this.rt.watchAddresses(() => this.addressesChanged());
     const links = await this.rt.listLinks();
     for (const l of links) this.linkUp.set(l.name, l.running);
     for (const cfg of this.instances) {
@@ -137,6 +142,8 @@ export class VrrpService extends EventEmitter {
     for (const m of this.members.values()) m.vrrp.stop();
     for (const s of this.scripts.values()) s.stop();
     this.stopWatch?.();
+    this.stopAddrWatch?.();
+    if (this.addrTimer) clearTimeout(this.addrTimer);
     await Promise.all([...this.members.values()].map((m) => m.vipOps));
     await Promise.all([...this.members.values()].map((m) => m.notifier.idle()));
     await Promise.all(this.groupNotifiers.map((n) => n.idle()));
@@ -255,7 +262,13 @@ export class VrrpService extends EventEmitter {
 
   private sendAdvert(m: Member, priority: number): void {
     const src = this.sourceAddress(m);
-    if (!src || !m.link.isOpen) return;
+    if (!src || !m.link.isOpen) {
+      if (!m.silentWarned)
+        this.log('warn', `${m.cfg.name}: cannot advertise on ${m.link.name} (no source address or down)`);
+      m.silentWarned = true;
+      return;
+    }
+    m.silentWarned = false;
     const dsts = m.cfg.unicastPeers.length
       ? m.cfg.unicastPeers
       : [m.cfg.family === 4 ? VRRP_MCAST_V4 : VRRP_MCAST_V6];
@@ -353,6 +366,21 @@ export class VrrpService extends EventEmitter {
       }
     }
     await this.refreshAddresses();
+  }
+
+  private addressesChanged(): void {
+    if (this.addrTimer) return;
+    this.addrTimer = setTimeout(() => {
+      this.addrTimer = undefined;
+      this.refreshAddresses()
+        .then(() => {
+          for (const m of this.members.values()) {
+            const src = this.sourceAddress(m);
+            if (src) m.vrrp.settings.primaryAddress = src;
+          }
+        })
+        .catch((e: Error) => this.log('error', `cannot list addresses: ${e.message}`));
+    }, 10);
   }
 
   private async refreshAddresses(): Promise<void> {
