@@ -672,13 +672,11 @@ export class Kernel {
     const r = await this.one(this.writer().begin(CMD.GET_INFO).end());
     let code = 0,
       size = 0;
-    let off = r.start;
-    if (off + 20 <= r.end) {
-      const len = r.data.readUInt32LE(off);
-      const n = new Nest(r.data, off + 20, off + len, 2);
+    if (r.start + 20 <= r.end) {
+      const len = r.data.readUInt32LE(r.start);
+      const n = new Nest(r.data, r.start + 20, r.start + len, 2);
       code = n.u32(I_VERSION);
       size = n.u32(I_CONN_TAB_SIZE);
-      off += len;
     }
     return {
       version: `${(code >> 16) & 0xff}.${(code >> 8) & 0xff}.${code & 0xff}`,

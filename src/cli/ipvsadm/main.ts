@@ -109,7 +109,8 @@ async function list(ctx: Ctx, e: CommandEntry): Promise<void> {
     else ctx.out.push(fmt.listDaemon(d));
     return;
   }
-  const [info, svcs] = await Promise.all([k.info(), k.services()]).catch(listingError);
+  const info = await k.info().catch(listingError);
+  const svcs = await k.services().catch(listingError);
   if (e.json) {
     const { servicesDoc } = await import('./json');
     const { cmpServices, glibcMergeSort } = await import('./sort');

@@ -140,7 +140,7 @@ export function stringToNumber(s: string, min: number, max: number): number {
   const m = /^[ \t\n\v\f\r]*([+-]?)(\d+)$/.exec(s);
   if (!m) return -1;
   const n = Number(m[2]) * (m[1] === '-' ? -1 : 1);
-  if (!Number.isFinite(n) || Math.abs(n) > 9223372036854775807) return -1;
+  if (!Number.isFinite(n) || Math.abs(n) > Number.MAX_SAFE_INTEGER * 1024) return -1;
   return n >= min && n <= max ? n : -1;
 }
 
