@@ -13,6 +13,10 @@ export interface DaemonArgs {
   stateFile: string;
   logLevel: Level;
   logLevels: Partial<Record<Subsystem, Level>>;
+  /** Seconds between comparisons of the kernel's table with what lbd wants. */
+  driftInterval: number;
+  /** Seconds a drain waits for active connections. */
+  drainTimeout: number;
 }
 
 export const DEFAULT_CONFIG = '/etc/lbd/lbd.yaml';
@@ -28,6 +32,8 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
     stateFile: '/run/lbd/managed.json',
     logLevel: 'info',
     logLevels: {},
+    driftInterval: 10,
+    drainTimeout: 300,
   };
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i];
@@ -81,12 +87,25 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
       case '--log-level':
         parseLogLevels(value(), args);
         break;
+      case '--drift-interval':
+        args.driftInterval = seconds(arg, value());
+        break;
+      case '--drain-timeout':
+        args.drainTimeout = seconds(arg, value());
+        break;
       default:
         if (arg.startsWith('-')) throw new UsageError(`unknown option '${arg}'`);
         throw new UsageError(`unexpected argument '${arg}'`);
     }
   }
   return args;
+}
+
+function seconds(option: string, text: string): number {
+  const n = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || n <= 0)
+    throw new UsageError(`${option} needs a positive number of seconds, not '${text}'`);
+  return n;
 }
 
 /** "info" or "info,vrrp=debug,health=warn". */
@@ -123,6 +142,10 @@ Options:
       --state-file FILE where lbd remembers the IPVS services it manages (default /run/lbd/managed.json)
       --log-level SPEC  level, with per-subsystem overrides: info,vrrp=debug,health=warn
                         (subsystems: ${SUBSYSTEMS.join(', ')})
+      --drift-interval S  seconds between checks of the kernel's table for changes made
+                        behind lbd's back, which it repairs (default 10)
+      --drain-timeout S how long a drained real server may keep its active connections
+                        before it is removed (default 300)
   -n, --foreground      accepted for keepalived habits; lbd always stays in the foreground
   -h, --help            print this help and exit
   -V, --version         print the version and exit

@@ -31,5 +31,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     stateFile: args.stateFile,
     logLevel: args.logLevel,
     logLevels: args.logLevels,
+    driftIntervalMs: args.driftInterval * 1000,
+    drainTimeoutMs: args.drainTimeout * 1000,
   });
 }

@@ -29,6 +29,8 @@ export interface RunOptions {
   stateFile?: string;
   logLevel: Level;
   logLevels: Partial<Record<Subsystem, Level>>;
+  driftIntervalMs?: number;
+  drainTimeoutMs?: number;
 }
 
 export async function runDaemon(opts: RunOptions): Promise<number> {
@@ -41,6 +43,8 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     ...(opts.pidFile ? { pidFile: opts.pidFile } : {}),
     ...(opts.socketPath ? { socketPath: opts.socketPath } : {}),
     stateFile: opts.stateFile ?? '/run/lbd/managed.json',
+    ...(opts.driftIntervalMs ? { driftIntervalMs: opts.driftIntervalMs } : {}),
+    ...(opts.drainTimeoutMs ? { drainTimeoutMs: opts.drainTimeoutMs } : {}),
   });
   try {
     await lbd.start();

@@ -195,6 +195,11 @@ export class Topology {
     return child;
   }
 
+  /** Kills every process running in a host's namespace (its servers), with SIGKILL. */
+  async killAll(host: string): Promise<void> {
+    await killNamespacePids(this.nsOf(host));
+  }
+
   /** Kills every process left in the namespaces, deletes them (and so the veths and bridges). Idempotent. */
   async destroy(): Promise<void> {
     if (this.destroyed) return;

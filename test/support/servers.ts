@@ -40,3 +40,36 @@ export async function probe(topo: Topology, host: string, url: string, count: nu
     throw new Error(`probe from ${host} to ${url} printed ${results.length} of ${count}: ${r.stderr}`);
   return results;
 }
+
+export interface LoadSummary {
+  ok: number;
+  failed: number;
+  byBody: Record<string, number>;
+  errors: Record<string, number>;
+  failures: { at: number; error: string }[];
+}
+
+/** Steady traffic from a host's namespace (test/support/http-load.ts) until stop() returns its summary. */
+export async function startLoad(topo: Topology, host: string, url: string, intervalMs = 50) {
+  const child = topo.spawn(host, [
+    process.execPath,
+    path.join(__dirname, 'http-load.js'),
+    url,
+    String(intervalMs),
+  ]);
+  let out = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (d: string) => (out += d));
+  while (!out.startsWith('started\n')) {
+    if (child.exitCode !== null) throw new Error(`load client exited ${child.exitCode}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    stop: async (): Promise<LoadSummary> => {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      return JSON.parse(out.trim().split('\n').pop() as string) as LoadSummary;
+    },
+  };
+}
