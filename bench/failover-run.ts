@@ -61,6 +61,7 @@ async function clearVip(topo: Topology, hosts: string[]): Promise<void> {
 
 interface Pair {
   master: { kill(sig: Death): Promise<void> };
+  describe(): string;
   stop(): Promise<void>;
 }
 
@@ -91,6 +92,7 @@ async function startLbd(
   await b.state('VI_1', 'BACKUP', 5000);
   const procs: VrrpProc[] = [a, b];
   return {
+    describe: () => b.dump(),
     master: {
       kill: async (sig) => {
         a.kill(sig);
@@ -119,6 +121,7 @@ async function startKeepalived(
   b.start();
   await b.waitLog(/Entering BACKUP STATE/, 10_000);
   return {
+    describe: () => b.log,
     master: { kill: (sig) => a.stop(sig) },
     stop: async () => {
       for (const k of [a, b]) {
@@ -149,8 +152,19 @@ async function trial(
     await sleep(Math.max(300, advertInt * 1500));
     const t0 = now();
     await pair.master.kill(death);
-    const t1 = await probe.waitFor('b', t0, 30_000);
-    return t1 - t0;
+    try {
+      const t1 = await probe.waitFor('b', t0, 30_000);
+      return t1 - t0;
+    } catch (e) {
+      const neigh = await topo.exec('client', ['ip', 'neigh', 'show', VIP]);
+      const addrs = await Promise.all(
+        ['a', 'b'].map((h) => topo.exec(h, ['ip', '-br', 'addr', 'show', 'dev', 'eth0'])),
+      );
+      throw new Error(
+        `${impl} ${advertInt}s ${death}: ${(e as Error).message}\nclient neigh: ${neigh.stdout}` +
+          `addresses: ${addrs.map((a) => a.stdout.trim()).join(' | ')}\nbackup: ${pair.describe()}\nprobe: ${JSON.stringify(probe.seen.slice(-5))}`,
+      );
+    }
   } finally {
     await pair.stop();
   }
@@ -238,7 +252,9 @@ async function main(): Promise<void> {
       ['kill@1s', 1, 'SIGKILL'],
       ['kill@0.1s', 0.1, 'SIGKILL'],
     ];
+    const only = process.env.LBD_BENCH_ONLY;
     for (const [label, adv, death] of scenarios) {
+      if (only && !only.split(',').includes(label)) continue;
       for (const impl of ['lbd', 'keepalived'] as Impl[]) {
         const times: number[] = [];
         for (let i = 0; i < TRIALS; i++) times.push(await trial(topo, probe, impl, adv, death));
@@ -254,7 +270,7 @@ async function main(): Promise<void> {
         `stress: ${STRESS_S} s with every CPU busy at advert 0.1 s: false transitions lbd ${s.lbd} keepalived ${s.keepalived}\n`,
       );
     }
-    const r = (k: string) => Math.round(results[k]);
+    const r = (k: string) => (results[k] === undefined ? 'n/a' : Math.round(results[k]));
     process.stdout.write(
       `failover: term lbd ${r('term lbd')} ms keepalived ${r('term keepalived')} ms; ` +
         `kill lbd@1s ${r('kill@1s lbd')} ms keepalived@1s ${r('kill@1s keepalived')} ms; ` +
