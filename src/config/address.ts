@@ -1,11 +1,36 @@
 /** IP address helpers for validation (no dependency on the other subsystems). */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import type { AddressFamily } from './model';
 
 export function familyOf(address: string): AddressFamily | undefined {
-  if (isIPv4(address)) return 'inet';
-  if (isIPv6(address)) return 'inet6';
-  return undefined;
+  if (address.indexOf(':') < 0) return isIPv4Address(address) ? 'inet' : undefined;
+  return isIPv6(address) ? 'inet6' : undefined;
+}
+
+/** Dotted-quad IPv4 without leading zeros (what node:net's isIPv4 accepts), without a regular expression. */
+export function isIPv4Address(s: string): boolean {
+  const n = s.length;
+  if (n < 7 || n > 15) return false;
+  let parts = 0;
+  let i = 0;
+  while (i < n) {
+    const start = i;
+    let v = 0;
+    while (i < n) {
+      const c = s.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      v = v * 10 + (c - 48);
+      i++;
+    }
+    const len = i - start;
+    if (len === 0 || len > 3 || v > 255 || (len > 1 && s.charCodeAt(start) === 48)) return false;
+    parts++;
+    if (i === n) break;
+    if (s.charCodeAt(i) !== 46 || parts === 4) return false;
+    i++;
+    if (i === n) return false;
+  }
+  return parts === 4;
 }
 
 /** "a.b.c.d" -> 32-bit number (the caller has validated it). */
@@ -44,7 +69,7 @@ export function canonicalAddress(address: string): string {
 
 /** Dotted IPv4 netmask -> prefix length, or undefined if not a contiguous mask. */
 export function netmaskToPrefix(mask: string): number | undefined {
-  if (!isIPv4(mask)) return undefined;
+  if (!isIPv4Address(mask)) return undefined;
   const n = ipv4ToNumber(mask);
   let prefix = 0;
   while (prefix < 32 && n & (0x80000000 >>> prefix)) prefix++;

@@ -4,7 +4,18 @@ const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, 
 const PART = /(\d+(?:\.\d+)?)(us|ms|s|m|h|d)/y;
 
 /** Milliseconds, or undefined when the text is not a duration with units. */
+const cache = new Map<string, number | undefined>();
+
 export function parseDuration(text: string): number | undefined {
+  // Large configurations repeat the same few durations ("3s", "6s") many thousands of times.
+  const hit = cache.get(text);
+  if (hit !== undefined || cache.has(text)) return hit;
+  const v = parseDurationText(text);
+  if (cache.size < 4096) cache.set(text, v);
+  return v;
+}
+
+function parseDurationText(text: string): number | undefined {
   const s = text.trim();
   if (s === '') return undefined;
   if (s === '0') return 0;

@@ -1,9 +1,17 @@
 /** Health checkers of a real server (TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK, DNS_CHECK). */
-import type { DocNode, MapEntry } from '../document';
+import type { DocNode } from '../document';
 import { describe } from '../document';
-import { DNS_TYPES, type CheckCommon, type CheckerType, type HealthCheck, type HttpUrl } from '../model';
+import {
+  DNS_TYPES,
+  type CheckCommon,
+  type CheckerType,
+  type HealthCheck,
+  type HttpCheck,
+  type HttpUrl,
+  type MiscCheck,
+} from '../model';
 import { didYouMean } from '../suggest';
-import { type Reader, keys } from './reader';
+import { type Reader, Fields, keys } from './reader';
 
 export const CHECKERS: readonly CheckerType[] = [
   'TCP_CHECK',
@@ -96,13 +104,15 @@ function buildCheck(
   const checker = type as CheckerType;
   const m = body ? r.map(body, checker) : undefined;
   if (body && !m) return undefined;
-  const f = m ? r.fields(m, CHECK_KEYS[checker], `in ${checker}`) : new Map<string, MapEntry>();
+  const f = m ? r.fields(m, CHECK_KEYS[checker], `in ${checker}`) : new Fields();
 
   const delayLoop = r.duration(f.get('delay_loop'), 1, 86_400_000) ?? d.delay_loop;
   const retryDefault = checker === 'DNS_CHECK' ? 3 : checker === 'MISC_CHECK' ? 0 : 1;
   const dbrDefault =
     checker === 'DNS_CHECK' ? delayLoop : checker === 'HTTP_GET' || checker === 'SSL_GET' ? 3000 : 1000;
-  const common: CheckCommon = {
+  // Built once, with the checker's type first: the check object itself (no copy for TCP_CHECK).
+  const common: CheckCommon & { checker: CheckerType } = {
+    checker,
     connect_timeout: r.duration(f.get('connect_timeout'), 1, 3_600_000) ?? d.connect_timeout ?? 5000,
     retry: r.int(f.get('retry'), 0, 1_000_000) ?? d.retry ?? retryDefault,
     delay_before_retry:
@@ -133,7 +143,7 @@ function buildCheck(
 
   switch (checker) {
     case 'TCP_CHECK':
-      return { checker, ...common };
+      return common as HealthCheck;
     case 'HTTP_GET':
     case 'SSL_GET': {
       const urls: HttpUrl[] = [];
@@ -142,14 +152,13 @@ function buildCheck(
         if (url) urls.push(url);
       }
       if (!f.has('url')) r.error(pos, `${checker} needs at least one 'url'`);
-      const check: HealthCheck = {
-        checker,
+      const check = {
         ...common,
         http_protocol: r.oneOf(f.get('http_protocol'), ['1.0', '1.0C', '1.1'] as const) ?? '1.0',
         fast_recovery: r.bool(f.get('fast_recovery')) ?? false,
         enable_sni: r.bool(f.get('enable_sni')) ?? false,
         url: urls,
-      };
+      } as HttpCheck;
       const vh = r.str(f.get('virtualhost')) ?? d.virtualhost;
       if (vh !== undefined) check.virtualhost = vh;
       return check;
@@ -160,13 +169,12 @@ function buildCheck(
       else if (path !== undefined && path.trim() === '')
         r.error(f.get('misc_path')!.value, `'misc_path' must not be empty`);
       else if (path !== undefined) r.fact('script', path, 'misc_path', f.get('misc_path')!.value);
-      const check: HealthCheck = {
-        checker,
+      const check = {
         ...common,
         misc_path: path ?? '',
         misc_timeout: r.duration(f.get('misc_timeout'), 1, 86_400_000) ?? common.delay_loop,
         misc_dynamic: r.bool(f.get('misc_dynamic')) ?? false,
-      };
+      } as MiscCheck;
       const user = r.word(f.get('user'));
       if (user !== undefined) check.user = user;
       const group = r.word(f.get('group'));
@@ -177,7 +185,7 @@ function buildCheck(
       const name = r.str(f.get('name')) ?? '.';
       if (name === '' || /\s/.test(name))
         r.error(f.get('name')!.value, `'name' must be a domain name, got '${name}'`);
-      return { checker, ...common, type: r.oneOf(f.get('type'), DNS_TYPES) ?? 'SOA', name };
+      return Object.assign(common, { type: r.oneOf(f.get('type'), DNS_TYPES) ?? 'SOA', name }) as HealthCheck;
     }
   }
 }

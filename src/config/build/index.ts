@@ -3,7 +3,7 @@ import type { Diagnostics } from '../diagnostics';
 import type { DocNode, MapEntry } from '../document';
 import type { Config, ControlSettings, LvsSyncDaemon, LvsTimeouts, MetricsSettings } from '../model';
 import { VirtualServerBuilder, readVirtualServerGroups } from './lvs';
-import { type HostFact, Reader, keys } from './reader';
+import { Fields, type HostFact, Reader, keys } from './reader';
 import {
   checkVrids,
   readGlobal,
@@ -51,7 +51,7 @@ export interface BuildResult {
 export function buildConfig(root: DocNode, diags: Diagnostics, stream?: VirtualServerStream): BuildResult {
   const r = stream?.reader ?? new Reader(diags);
   const top = r.map(root, 'the configuration');
-  const f = top ? r.fields(top, TOP_KEYS, 'at the top level') : new Map<string, MapEntry>();
+  const f = top ? r.fields(top, TOP_KEYS, 'at the top level') : new Fields();
   const global = readGlobal(r, f.get('global')?.value);
   const scripts = readVrrpScripts(r, f.get('vrrp_scripts')?.value);
   const instances = readVrrpInstances(r, f.get('vrrp_instances')?.value, global);

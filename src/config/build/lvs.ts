@@ -26,7 +26,7 @@ import {
 } from '../model';
 import { didYouMean } from '../suggest';
 import { type CheckDefaults, readCheck } from './checks';
-import { type Reader, keys, lineOf } from './reader';
+import { Fields, type Reader, keys, lineOf } from './reader';
 
 const INHERITED = [
   'connect_timeout',
@@ -423,7 +423,7 @@ function readVirtualServer(
   return vs;
 }
 
-function readTimingDefaults(r: Reader, f: Map<string, MapEntry>, d: CheckDefaults): void {
+function readTimingDefaults(r: Reader, f: Fields, d: CheckDefaults): void {
   const ct = r.duration(f.get('connect_timeout'), 1, 3_600_000);
   if (ct !== undefined) d.connect_timeout = ct;
   const retry = r.int(f.get('retry'), 0, 1_000_000);
@@ -469,13 +469,17 @@ function readRealServer(
       portEntry.value,
       `real server ${address} uses lvs_method ${forwarding.method}, which cannot change the port: use port ${vsPort} like the virtual server, or NAT`,
     );
-  const d: CheckDefaults & { inhibit_on_failure: boolean } = {
-    ...vsDefaults,
-    delay_loop: r.duration(f.get('delay_loop'), 1, 86_400_000) ?? vsDefaults.delay_loop,
-    alpha: r.bool(f.get('alpha')) ?? vsDefaults.alpha,
-    inhibit_on_failure: r.bool(f.get('inhibit_on_failure')) ?? vsDefaults.inhibit_on_failure,
-  };
-  readTimingDefaults(r, f, d);
+  // The service's defaults, unless the real server overrides some (then a copy).
+  let d = vsDefaults;
+  if (INHERITED.some((k) => f.has(k))) {
+    d = {
+      ...vsDefaults,
+      delay_loop: r.duration(f.get('delay_loop'), 1, 86_400_000) ?? vsDefaults.delay_loop,
+      alpha: r.bool(f.get('alpha')) ?? vsDefaults.alpha,
+      inhibit_on_failure: r.bool(f.get('inhibit_on_failure')) ?? vsDefaults.inhibit_on_failure,
+    };
+    readTimingDefaults(r, f, d);
+  }
   const rs: RealServer = {
     address,
     family,

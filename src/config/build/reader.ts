@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 /** Typed reading of document nodes, reporting every mistake with its position. */
-import { isIPv4, isIPv6 } from 'node:net';
 import type { Diagnostics, Position } from '../diagnostics';
 import { type DocNode, type MapEntry, type MapNode, type SeqNode, describe } from '../document';
 import { parseDuration } from '../duration';
+import { familyOf } from '../address';
 import { didYouMean } from '../suggest';
 import type { ScriptCommand } from '../model';
 
@@ -68,8 +68,8 @@ export class Reader {
    * The entries of a mapping by key, reporting unknown and repeated keys. `where` names the mapping in
    * messages ("in vrrp instance 'VI_1'").
    */
-  fields(map: MapNode, allowed: ReadonlySet<string>, where: string): Map<string, MapEntry> {
-    const out = new Map<string, MapEntry>();
+  fields(map: MapNode, allowed: ReadonlySet<string>, where: string): Fields {
+    const out = new Fields();
     for (const e of map.entries) {
       if (!allowed.has(e.key)) {
         const renamed = RENAMED[e.key];
@@ -180,7 +180,8 @@ export class Reader {
   ipNode(n: DocNode, what: string, family?: 'inet' | 'inet6'): string | undefined {
     if (n.kind === 'scalar' && typeof n.value === 'string') {
       const v = n.value;
-      const ok = family === 'inet' ? isIPv4(v) : family === 'inet6' ? isIPv6(v) : isIPv4(v) || isIPv6(v);
+      const f = familyOf(v);
+      const ok = family === undefined ? f !== undefined : f === family;
       if (ok) return v;
       const kind =
         family === 'inet' ? 'an IPv4 address' : family === 'inet6' ? 'an IPv6 address' : 'an IP address';
@@ -256,4 +257,31 @@ export function lineOf(first: { file: string; line: number }, here: { file: stri
   return first.file === here.file
     ? `line ${first.line}`
     : `line ${first.line} of ${path.basename(first.file)}`;
+}
+
+/**
+ * The known entries of a mapping by key. Mappings are small, so a linear search beats building a Map
+ * for each of the many thousands of real servers and checks of a large configuration.
+ */
+export class Fields {
+  private readonly list: MapEntry[] = [];
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  get(key: string): MapEntry | undefined {
+    const l = this.list;
+    for (let i = 0; i < l.length; i++) if (l[i].key === key) return l[i];
+    return undefined;
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  set(key: string, e: MapEntry): void {
+    void key;
+    this.list.push(e);
+  }
 }

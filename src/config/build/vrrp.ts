@@ -12,7 +12,7 @@ import type {
   VrrpSyncGroup,
 } from '../model';
 import { closest, didYouMean } from '../suggest';
-import { type Reader, keys, lineOf } from './reader';
+import { type Reader, Fields, keys, lineOf } from './reader';
 import type { Position } from '../diagnostics';
 
 const GLOBAL_KEYS = keys(
@@ -41,7 +41,7 @@ const GLOBAL_KEYS = keys(
 
 export function readGlobal(r: Reader, n: DocNode | undefined): GlobalSettings {
   const m = n ? r.map(n, "'global'") : undefined;
-  const f = m ? r.fields(m, GLOBAL_KEYS, 'in global') : new Map<string, MapEntry>();
+  const f = m ? r.fields(m, GLOBAL_KEYS, 'in global') : new Fields();
   const minGarp = r.bool(f.get('vrrp_min_garp')) ?? false;
   const masterDelay = r.duration(f.get('vrrp_garp_master_delay'), 0, 1000_000) ?? (minGarp ? 0 : 5000);
   const masterRepeat = r.int(f.get('vrrp_garp_master_repeat'), 1, 255) ?? (minGarp ? 1 : 5);
@@ -173,7 +173,7 @@ const SCOPES: readonly VipScope[] = ['global', 'site', 'link', 'host', 'nowhere'
 export interface InstanceInfo {
   instance: VrrpInstance;
   entry: MapEntry;
-  fields: Map<string, MapEntry>;
+  fields: Fields;
   /** Nodes of the track_script items, for the cross-check against vrrp_scripts. */
   trackScriptNodes: DocNode[];
 }
@@ -182,7 +182,7 @@ export function readVrrpInstances(r: Reader, n: DocNode | undefined, g: GlobalSe
   const out: InstanceInfo[] = [];
   const m = n ? r.map(n, "'vrrp_instances'") : undefined;
   if (!m) return out;
-  const seen = new Map<string, MapEntry>();
+  const seen = new Fields();
   for (const e of m.entries) {
     if (seen.has(e.key)) {
       r.error(e.pos, `vrrp_instance '${e.key}' is defined twice (first at ${where(seen.get(e.key)!, e)})`);

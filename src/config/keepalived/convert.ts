@@ -1,6 +1,15 @@
 /** Converting one keepalived statement's arguments into document nodes. */
 import type { Diagnostics, Position } from '../diagnostics';
-import { type DocNode, type MapNode, entry, mapNode, scalar, scalarAt, seqNode } from '../document';
+import {
+  type DocNode,
+  type MapEntry,
+  type MapNode,
+  entry,
+  mapNode,
+  scalar,
+  scalarAt,
+  seqNode,
+} from '../document';
 import { formatDuration, parseSeconds } from '../duration';
 import type { Statement } from './parse';
 
@@ -140,7 +149,9 @@ export function put(
 
 /** Appends an item to the list under key, creating it at the statement if absent. */
 export function append(out: MapNode, key: string, s: Statement, item: DocNode, pending?: string[]): void {
-  let e = out.entries.find((x) => x.key === key && x.value.kind === 'seq');
+  let e: MapEntry | undefined;
+  const list = out.entries;
+  for (let i = 0; i < list.length; i++) if (list[i].key === key && list[i].value.kind === 'seq') e = list[i];
   if (!e) {
     e = entry(key, s, seqNode(s));
     out.entries.push(e);

@@ -1,6 +1,16 @@
 /** keepalived statements into the configuration document (the shape of lbd's YAML). */
 import type { Diagnostics } from '../diagnostics';
-import { type DocNode, type MapNode, type SeqNode, entry, mapNode, scalar, seqNode } from '../document';
+import {
+  type DocNode,
+  MapEntry,
+  type MapNode,
+  type SeqNode,
+  entry,
+  scalarAt,
+  mapNode,
+  scalar,
+  seqNode,
+} from '../document';
 import { didYouMean } from '../suggest';
 import { Converter, append, argPos, attachComments, put } from './convert';
 import { HARMLESS, UNSUPPORTED } from './keywords';
@@ -80,6 +90,9 @@ const method =
 
 const ignoreTable = (names: string[]): Table => Object.fromEntries(names.map((n) => [n, () => undefined]));
 
+/** The empty pending list, shared (never pushed to: see Mapper.hold). */
+const NONE: string[] = [];
+
 class Mapper {
   readonly c: Converter;
   /** Comments (and ignored keywords) waiting for the next entry of the current block. */
@@ -89,9 +102,10 @@ class Mapper {
   }
 
   /** Maps a block's statements with a table; unknown, harmless and unsupported keywords are reported. */
-  block(stmts: Statement[] | undefined, table: Table, out: MapNode, where: string): MapNode {
+  block(stmts: Statement[] | undefined, table: Table, out: MapNode, where: string | (() => string)): MapNode {
     const saved = this.pending;
-    this.pending = [];
+    // A fresh list only once something is pending (most blocks have no comments).
+    this.pending = NONE;
     for (const s of stmts ?? []) {
       const h = table[s.keyword];
       if (h) {
@@ -108,12 +122,19 @@ class Mapper {
     return out;
   }
 
-  other(s: Statement, table: Table, where: string): void {
+  /** The list comments and ignored keywords wait in (allocated on first use). */
+  hold(): string[] {
+    if (this.pending === NONE) this.pending = [];
+    return this.pending;
+  }
+
+  other(s: Statement, table: Table, whereArg: string | (() => string)): void {
+    const where = typeof whereArg === 'string' ? whereArg : whereArg();
     const text = [s.keyword, ...s.args].join(' ') + (s.block ? ' { ... }' : '');
-    if (s.comments) this.pending.push(...s.comments);
+    if (s.comments) this.hold().push(...s.comments);
     if (Object.hasOwn(HARMLESS, s.keyword)) {
       this.diags.warning(s, `'${s.keyword}' is ignored: ${HARMLESS[s.keyword]}`);
-      this.pending.push(`keepalived: ${text} (ignored: ${HARMLESS[s.keyword]})`);
+      this.hold().push(`keepalived: ${text} (ignored: ${HARMLESS[s.keyword]})`);
     } else if (Object.hasOwn(UNSUPPORTED, s.keyword)) {
       this.diags.error(s, `'${s.keyword}' is not supported by lbd: ${UNSUPPORTED[s.keyword]}`);
     } else {
@@ -435,7 +456,7 @@ const CHECKER_TABLES: Record<string, Table> = {
 
 const checker: Handler = (s, out, m) => {
   if (s.args.length > 0) m.diags.error(argPos(s, 0), `'${s.keyword}' takes no value`);
-  const body = m.block(s.block, CHECKER_TABLES[s.keyword], mapNode(s), `in ${s.keyword}`);
+  const body = m.block(s.block, CHECKER_TABLES[s.keyword], mapNode(s), () => `in ${s.keyword}`);
   const item = mapNode(s, [entry(s.keyword, s, body)]);
   append(out, 'checks', s, item, m.pending);
 };
@@ -475,10 +496,12 @@ function realServer(s: Statement, m: Mapper): MapNode | undefined {
     return undefined;
   }
   const out = mapNode(s);
-  out.entries.push(entry('address', argPos(s, 0), scalar(argPos(s, 0), s.args[0])));
-  if (s.args.length === 2) out.entries.push(entry('port', argPos(s, 1), m.c.intArg(s, 1)));
+  const col = s.argCols[0];
+  out.entries.push(new MapEntry('address', s.file, s.line, col, scalarAt(s.file, s.line, col, s.args[0])));
+  if (s.args.length === 2)
+    out.entries.push(new MapEntry('port', s.file, s.line, s.argCols[1], m.c.intArg(s, 1)));
   if (!s.block) m.diags.error(s, `'real_server' needs a block { ... }`);
-  return m.block(s.block, REAL_SERVER, out, `in real_server ${s.args.join(' ')}`);
+  return m.block(s.block, REAL_SERVER, out, () => `in real_server ${s.args.join(' ')}`);
 }
 
 const SCHED_FLAG_WORDS = ['flag-1', 'flag-2', 'flag-3', 'sh-port', 'sh-fallback', 'mh-port', 'mh-fallback'];
@@ -554,7 +577,7 @@ function virtualServer(s: Statement, m: Mapper): MapNode | undefined {
     return undefined;
   }
   if (!s.block) m.diags.error(s, `'virtual_server' needs a block { ... }`);
-  return m.block(s.block, VIRTUAL_SERVER, out, `in virtual_server ${a.join(' ')}`);
+  return m.block(s.block, VIRTUAL_SERVER, out, () => `in virtual_server ${a.join(' ')}`);
 }
 
 /** virtual_server_group NAME { ADDR|RANGE [PORT] ... fwmark N [inet|inet6] }. */

@@ -67,10 +67,15 @@ class Parser {
 
   parseFile(file: string, text: string, includeStack: string[]): void {
     const st: FileState = { file, defs: this.defs };
-    const lines = text.split('\n');
     let multi: { name: string; parts: string[] } | undefined;
-    for (let i = 0; i < lines.length; i++) {
-      let line = lines[i];
+    // Lines are cut one at a time (not split all at once) so that each dies young: a large file's
+    // lines never all live together.
+    let next = 0;
+    for (let i = 0; next <= text.length; i++) {
+      let end = text.indexOf('\n', next);
+      if (end < 0) end = text.length;
+      let line = text.slice(next, end);
+      next = end + 1;
       if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
       if (multi) {
         const cont = line.endsWith('\\');
