@@ -163,6 +163,7 @@ async function trial(
       throw new Error(
         `${impl} ${advertInt}s ${death}: ${(e as Error).message}\nclient neigh: ${neigh.stdout}` +
           `addresses: ${addrs.map((a) => a.stdout.trim()).join(' | ')}\nbackup: ${pair.describe()}\nprobe: ${JSON.stringify(probe.seen.slice(-5))}`,
+        { cause: e },
       );
     }
   } finally {
