@@ -78,6 +78,7 @@ class GenlSocket {
   int fd_ = -1;
   uint32_t port_id_ = 0;
   uint32_t seq_ = 0;
+  int applied_timeout_ms_ = -1;
   std::vector<uint8_t> rbuf_;
 };
 

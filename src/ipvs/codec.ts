@@ -98,9 +98,11 @@ export function defaultNetmask(family: Family): Netmask {
 
 /** Encodes IPVS requests for one resolved family id. */
 export class IpvsEncoder {
-  // The key-only service attribute is the same for every real server of a service: encoded once per
-  // key object (diff() and callers reuse the key object of a service).
-  private readonly keyNests = new WeakMap<ServiceKey, Buffer>();
+  // The key-only service attribute is the same for every real server of a service: the last one is
+  // kept for the next operation on the same key object (diff() emits a service's operations together).
+  // A single entry, not a map: a big WeakMap costs the garbage collector dearly.
+  private lastKey: ServiceKey | null = null;
+  private lastNest: Buffer = Buffer.alloc(0);
   private readonly scratch = new MessageWriter(256);
 
   constructor(readonly familyId: number) {}
@@ -123,15 +125,14 @@ export class IpvsEncoder {
   /** The service attribute: its key, then the settings (ipvsadm sends empty settings with key-only ops). */
   private service(w: MessageWriter, key: ServiceKey, svc: Service | null): void {
     if (svc === null) {
-      let nest = this.keyNests.get(key);
-      if (nest === undefined) {
+      if (key !== this.lastKey) {
         this.scratch.take();
         this.writeService(this.scratch, key, null);
-        nest = this.scratch.slice(0);
+        this.lastNest = this.scratch.slice(0);
         this.scratch.take();
-        this.keyNests.set(key, nest);
+        this.lastKey = key;
       }
-      w.raw(nest);
+      w.raw(this.lastNest);
       return;
     }
     this.writeService(w, key, svc);
