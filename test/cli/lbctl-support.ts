@@ -128,7 +128,7 @@ export function randomRules(seed: number, services: number): string {
     const six = r() < 0.35;
     let svc: string;
     let proto = kind;
-    if (kind === 'fwm') svc = `-f ${1 + int(r() < 0.1 ? 4294967294 : 3000)}${six ? ' -6' : ''}`;
+    if (kind === 'fwm') svc = `-f ${1 + int(r() < 0.1 ? 2147483646 : 3000)}${six ? ' -6' : ''}`;
     else {
       const a = six ? `[${v6()}]` : v4();
       svc = `${kind === 'tcp' ? '-t' : kind === 'udp' ? '-u' : '--sctp-service'} ${a}:${port()}`;
