@@ -299,3 +299,31 @@ test('v3 backup adopts the master interval for its Master_Down_Interval', (t) =>
   advance(masterDownMs(3, 100, 10) + 1);
   assert.equal(b.vrrp.state, 'MASTER');
 });
+
+test('gratuitous ARP / NA: a burst on becoming master, a second after garp_master_delay, refreshes, spacing', (t) => {
+  const lan = setup(t);
+  const a = new Router(lan, '10.0.0.1', {
+    priority: 150,
+    initialMaster: true,
+    garp: {
+      masterDelayMs: 5000,
+      masterRepeat: 3,
+      masterRefreshMs: 10_000,
+      masterRefreshRepeat: 2,
+      intervalMs: 100,
+    },
+  });
+  a.vrrp.start();
+  assert.equal(a.garps, 1, 'first packet at once');
+  advance(250);
+  assert.equal(a.garps, 3, 'burst of garp_master_repeat spaced by garp_interval');
+  advance(5000);
+  assert.equal(a.garps, 6, 'second burst after garp_master_delay');
+  advance(5000);
+  assert.equal(a.garps, 8, 'refresh burst after garp_master_refresh');
+  advance(10_000);
+  assert.equal(a.garps, 10);
+  a.vrrp.stop();
+  advance(20_000);
+  assert.equal(a.garps, 10, 'nothing after stop');
+});
