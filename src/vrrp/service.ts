@@ -40,6 +40,7 @@ interface Member {
   vipsWanted: boolean;
   vipOps: Promise<void>;
   silentWarned?: boolean;
+  lastMismatch?: string;
 }
 
 export class VrrpService extends EventEmitter {
@@ -309,6 +310,8 @@ export class VrrpService extends EventEmitter {
   /** Queues VIP addition or removal (serialised per instance, so add/remove never overtake). */
   private vips(m: Member, add: boolean): void {
     m.vipsWanted = add;
+    // The address owner's virtual addresses are its own: never removed.
+    if (!add && m.cfg.priority === 255) return;
     m.vipOps = m.vipOps.then(async () => {
       if (m.vipsWanted !== add) return; // superseded
       for (const v of m.cfg.vips) {
@@ -396,7 +399,9 @@ export class VrrpService extends EventEmitter {
   private accepted(a: Accepted, link: VrrpLink): void {
     for (const m of this.members.values()) {
       if (m.link === link && m.cfg.vrid === a.advert.vrid && m.cfg.family === a.spec.family) {
-        if (a.intervalMismatch) {
+        if (a.intervalMismatch && m.lastMismatch !== `${a.src}/${a.advert.intervalCs}`) {
+          // Once per peer and interval, not per advert.
+          m.lastMismatch = `${a.src}/${a.advert.intervalCs}`;
           this.events.publish({
             type: 'interval_mismatch',
             instance: m.cfg.name,
