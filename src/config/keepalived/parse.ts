@@ -72,11 +72,28 @@ class Parser {
     // lines never all live together.
     let next = 0;
     for (let i = 0; next <= text.length; i++) {
+      const from = next;
       let end = text.indexOf('\n', next);
       if (end < 0) end = text.length;
-      let line = text.slice(next, end);
       next = end + 1;
-      if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+      if (end > from && text.charCodeAt(end - 1) === 13) end--;
+      // Fast path: most lines have no '@', '$' or '~' and are tokenized in place, with no line string.
+      let start = from;
+      while (start < end && (text.charCodeAt(start) === 32 || text.charCodeAt(start) === 9)) start++;
+      if (!multi) {
+        if (start === end) continue;
+        const c0 = text.charCodeAt(start);
+        const special =
+          c0 === 64 /* @ */ ||
+          c0 === 36 /* $ */ ||
+          c0 === 126 /* ~ */ ||
+          (this.defs.size > 0 && text.indexOf('$', start) >= 0 && text.indexOf('$', start) < end);
+        if (!special) {
+          this.tokenizeLine(text, from, end, file, i + 1, includeStack);
+          continue;
+        }
+      }
+      const line = text.slice(from, end);
       if (multi) {
         const cont = line.endsWith('\\');
         multi.parts.push(cont ? line.slice(0, -1) : line);
@@ -86,29 +103,27 @@ class Parser {
         }
         continue;
       }
-      // Fast path: most lines have no '@', '$' or '~' at all.
-      let start = 0;
-      while (start < line.length && (line.charCodeAt(start) === 32 || line.charCodeAt(start) === 9)) start++;
-      if (start === line.length) continue;
-      const c = line.charCodeAt(start);
+      const lead = start - from;
+      if (lead === line.length) continue;
+      const c = line.charCodeAt(lead);
       if (
         c === 64 /* @ */ ||
         c === 36 /* $ */ ||
         c === 126 /* ~ */ ||
         (this.defs.size > 0 && line.includes('$'))
       ) {
-        const r = this.preprocess(line.slice(start), st, i + 1, start + 1, 0);
+        const r = this.preprocess(line.slice(lead), st, i + 1, lead + 1, 0);
         if (r === 'multi') {
-          const m = DEF.exec(line.slice(start).trimEnd())!;
+          const m = DEF.exec(line.slice(lead).trimEnd())!;
           multi = { name: m[1], parts: [] };
           const first = m[2].slice(0, -1).trim();
           if (first !== '') multi.parts.push(first);
         } else if (r !== undefined) {
-          for (const l of r) this.tokenizeLine(l.text, file, i + 1, l.col, includeStack);
+          for (const l of r) this.tokenizeLine(l.text, 0, l.text.length, file, i + 1, includeStack);
         }
         continue;
       }
-      this.tokenizeLine(line, file, i + 1, 0, includeStack);
+      this.tokenizeLine(line, 0, line.length, file, i + 1, includeStack);
     }
     if (multi) this.defs.set(multi.name, multi.parts.join('\n'));
   }
@@ -188,15 +203,17 @@ class Parser {
   }
 
   /** Splits a line into words, quoted strings, braces and a comment, and feeds the statement builder. */
+  /** Tokenizes line[from, n): columns count from `from`. */
   private tokenizeLine(
     line: string,
+    from: number,
+    n: number,
     file: string,
     lineNo: number,
-    _col: number,
     includeStack: string[],
   ): void {
-    const n = line.length;
-    let i = 0;
+    let i = from;
+    const base = from - 1;
     let sawToken = false;
     while (i < n) {
       const ch = line.charCodeAt(i);
@@ -205,7 +222,7 @@ class Parser {
         continue;
       }
       if (ch === 35 /* # */ || ch === 33 /* ! */) {
-        const text = line.slice(i + 1).trim();
+        const text = line.slice(i + 1, n).trim();
         if (sawToken) {
           const target = this.current ?? this.last;
           if (target && target.line === lineNo) target.trailing = text;
@@ -214,12 +231,12 @@ class Parser {
       }
       sawToken = true;
       if (ch === 123 /* { */) {
-        this.openBlock(file, lineNo, i + 1);
+        this.openBlock(file, lineNo, i - base);
         i++;
         continue;
       }
       if (ch === 125 /* } */) {
-        this.closeBlock(file, lineNo, i + 1);
+        this.closeBlock(file, lineNo, i - base);
         i++;
         continue;
       }
@@ -242,8 +259,8 @@ class Parser {
           out += line[j];
           j++;
         }
-        if (!closed) this.diags.error({ file, line: lineNo, column: i + 1 }, `unterminated quoted string`);
-        this.word(out, true, file, lineNo, i + 1);
+        if (!closed) this.diags.error({ file, line: lineNo, column: i - base }, `unterminated quoted string`);
+        this.word(out, true, file, lineNo, i - base);
         i = closed ? j + 1 : n;
         continue;
       }
@@ -253,7 +270,7 @@ class Parser {
         if (cj === 32 || cj === 9 || cj === 123 || cj === 125 || cj === 13) break;
         j++;
       }
-      this.word(line.slice(i, j), false, file, lineNo, i + 1);
+      this.word(line.slice(i, j), false, file, lineNo, i - base);
       i = j;
     }
     this.endStatement(includeStack);
