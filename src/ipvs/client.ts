@@ -43,8 +43,11 @@ export interface IpvsOptions {
 export interface ApplyOptions {
   /** Messages per sendmsg (default 256). */
   window?: number;
-  /** Operations handed to the native side at a time; encoding of the next chunk overlaps (default 512). */
+  /** At most this many operations are handed to the native side at a time; encoding of the next chunk
+   * overlaps the kernel's work on this one (default 1024). */
   chunk?: number;
+  /** Encoding yields to the event loop after this many milliseconds (default 10). */
+  sliceMs?: number;
 }
 
 const E = constants.errno;
@@ -269,24 +272,31 @@ export class Ipvs {
   /** Applies operations in order, pipelined (many per sendmsg, no per-operation round trip); one result
    * per operation. A failed operation does not stop the later ones (those depending on it fail too). */
   async apply(ops: readonly Operation[], options: ApplyOptions = {}): Promise<OperationResult[]> {
-    const chunk = Math.max(1, options.chunk ?? 512);
+    const chunk = Math.max(1, options.chunk ?? 1024);
+    const sliceMs = options.sliceMs ?? 10;
     const results: OperationResult[] = new Array<OperationResult>(ops.length);
-    const encode = (from: number): Buffer => {
+    // Encodes from `from` up to `chunk` operations, or fewer when the slice of event-loop time is used up.
+    const encode = (from: number) => {
       const w = new MessageWriter(Math.min(ops.length - from, chunk) * 200);
-      const to = Math.min(ops.length, from + chunk);
-      for (let i = from; i < to; i++) this.enc.operation(w, ops[i]);
-      return w.take();
+      const t0 = performance.now();
+      let to = from;
+      while (to < ops.length && to - from < chunk) {
+        this.enc.operation(w, ops[to++]);
+        if ((to & 15) === 0 && performance.now() - t0 > sliceMs) break;
+      }
+      return { buf: w.take(), from, to };
     };
-    let next: Buffer | undefined = ops.length > 0 ? encode(0) : undefined;
-    for (let from = 0; from < ops.length; from += chunk) {
-      const running = this.transport.batch(next as Buffer, options.window);
+    let next = ops.length > 0 ? encode(0) : undefined;
+    while (next !== undefined) {
+      const cur = next;
+      const running = this.transport.batch(cur.buf, options.window);
       // Encode the next chunk while the kernel works on this one.
-      next = from + chunk < ops.length ? (await yieldToLoop(), encode(from + chunk)) : undefined;
+      next = cur.to < ops.length ? (await yieldToLoop(), encode(cur.to)) : undefined;
       const r = await running;
       for (let k = 0; k < r.errors.length; k++) {
         const errno = r.errors[k];
-        results[from + k] =
-          errno === 0 ? OK : { ok: false, error: operationError(ops[from + k], errno, r.messages[k]) };
+        const i = cur.from + k;
+        results[i] = errno === 0 ? OK : { ok: false, error: operationError(ops[i], errno, r.messages[k]) };
       }
     }
     return results;

@@ -375,14 +375,6 @@ const ZERO_STATS: Stats = Object.freeze({
   outBps: 0,
 });
 
-/** STATS64 (all u64) when present, else STATS (u32 counters and rates, u64 byte counts). Read in place
- * (no attribute table): this runs for every object of a dump. */
-function decodeStats(a: Attrs, stats64: number, stats32: number): Stats {
-  const type = a.has(stats64) ? stats64 : stats32;
-  if (!a.has(type)) return ZERO_STATS;
-  return readStats(a.buf, a.offset(type), a.offset(type) + a.len(type));
-}
-
 function readStats(buf: Buffer, start: number, end: number): Stats {
   const v = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   let off = start;
@@ -410,33 +402,102 @@ function readStats(buf: Buffer, start: number, end: number): Stats {
   };
 }
 
-function decodeNetmask(family: Family, s: Attrs): Netmask {
-  if (!s.has(SvcAttr.NETMASK) || s.len(SvcAttr.NETMASK) < 4) return defaultNetmask(family);
-  const o = s.offset(SvcAttr.NETMASK);
-  if (family === 'inet6') return { family: 'inet6', prefix: s.buf.readUInt32LE(o) };
-  return { family: 'inet', mask: addressFromBytes('inet', s.buf, o, 4) as Ipv4Address };
+function cString(buf: Buffer, start: number, end: number): string {
+  let nul = start;
+  while (nul < end && buf[nul] !== 0) nul++;
+  return buf.toString('utf8', start, nul);
 }
 
-/** A service from a GET_SERVICE reply (IPVS_CMD_ATTR_SERVICE). */
+/** A service from a GET_SERVICE reply (IPVS_CMD_ATTR_SERVICE), in one pass over its attributes. Also
+ * decodes the service attribute of a request (then without settings). */
 export function decodeService(buf: Buffer, m: Message): ServiceEntry {
-  const top = new Attrs(buf, m.start, m.end, CmdAttr.TIMEOUT_UDP);
-  const s = top.nested(CmdAttr.SERVICE, SvcAttr.STATS64, 'service');
-  const family = familyOfAf(s.u16(SvcAttr.AF, 'service address family'));
-  const mark = s.optU32(SvcAttr.FWMARK, 0);
+  const nest = findAttr(buf, m, CmdAttr.SERVICE);
+  if (nest === null) throw new NetlinkFormatError('missing service attribute');
+  let af = -1;
+  let proto = -1;
+  let addrAt = -1;
+  let addrLen = 0;
+  let svcPort = -1;
+  let mark = 0;
+  let sched = '';
+  let pe: string | null = null;
+  let bits = 0;
+  let timeout = 0;
+  let maskAt = -1;
+  let stats: Stats = ZERO_STATS;
+  let have64 = false;
+  let off = nest[0];
+  const end = nest[1];
+  while (off + 4 <= end) {
+    const len = buf.readUInt16LE(off);
+    if (len < 4 || off + len > end) break;
+    const t = buf.readUInt16LE(off + 2) & NLA_TYPE_MASK;
+    const p = off + 4;
+    const n = len - 4;
+    switch (t) {
+      case SvcAttr.AF:
+        if (n >= 2) af = buf.readUInt16LE(p);
+        break;
+      case SvcAttr.PROTOCOL:
+        if (n >= 2) proto = buf.readUInt16LE(p);
+        break;
+      case SvcAttr.ADDR:
+        addrAt = p;
+        addrLen = n;
+        break;
+      case SvcAttr.PORT:
+        if (n >= 2) svcPort = buf.readUInt16BE(p);
+        break;
+      case SvcAttr.FWMARK:
+        if (n >= 4) mark = buf.readUInt32LE(p);
+        break;
+      case SvcAttr.SCHED_NAME:
+        sched = cString(buf, p, p + n);
+        break;
+      case SvcAttr.PE_NAME:
+        pe = cString(buf, p, p + n) || null;
+        break;
+      case SvcAttr.FLAGS:
+        if (n >= 4) bits = buf.readUInt32LE(p);
+        break;
+      case SvcAttr.TIMEOUT:
+        if (n >= 4) timeout = buf.readUInt32LE(p);
+        break;
+      case SvcAttr.NETMASK:
+        if (n >= 4) maskAt = p;
+        break;
+      case SvcAttr.STATS64:
+        stats = readStats(buf, p, p + n);
+        have64 = true;
+        break;
+      case SvcAttr.STATS:
+        if (!have64) stats = readStats(buf, p, p + n);
+        break;
+    }
+    off += (len + 3) & ~3;
+  }
+  if (af < 0) throw new NetlinkFormatError('service without address family');
+  const family = familyOfAf(af);
   let key: ServiceKey;
   if (mark !== 0) {
     key = { protocol: 'fwmark', family, fwmark: toFwmark(mark) };
   } else {
-    const protocol = protocolOf(s.u16(SvcAttr.PROTOCOL, 'service protocol'));
-    if (!s.has(SvcAttr.ADDR)) throw new NetlinkFormatError('service without address');
-    const address = addressFromBytes(family, buf, s.offset(SvcAttr.ADDR), s.len(SvcAttr.ADDR));
-    key = { protocol, address, port: toPort(s.be16(SvcAttr.PORT, 'service port')) };
+    if (proto < 0) throw new NetlinkFormatError('service without protocol');
+    if (addrAt < 0) throw new NetlinkFormatError('service without address');
+    if (svcPort < 0) throw new NetlinkFormatError('service without port');
+    key = {
+      protocol: protocolOf(proto),
+      address: addressFromBytes(family, buf, addrAt, addrLen),
+      port: svcPort as Port,
+    };
   }
-  const bits =
-    s.has(SvcAttr.FLAGS) && s.len(SvcAttr.FLAGS) >= 4 ? buf.readUInt32LE(s.offset(SvcAttr.FLAGS)) : 0;
+  let netmask: Netmask;
+  if (maskAt < 0) netmask = defaultNetmask(family);
+  else if (family === 'inet6') netmask = { family: 'inet6', prefix: buf.readUInt32LE(maskAt) };
+  else netmask = { family: 'inet', mask: addressFromBytes('inet', buf, maskAt, 4) as Ipv4Address };
   return {
     key,
-    scheduler: s.has(SvcAttr.SCHED_NAME) ? s.string(SvcAttr.SCHED_NAME) : '',
+    scheduler: sched,
     flags: {
       persistent: (bits & SVC_F_PERSISTENT) !== 0,
       onePacket: (bits & SVC_F_ONEPACKET) !== 0,
@@ -445,10 +506,10 @@ export function decodeService(buf: Buffer, m: Message): ServiceEntry {
       sched3: (bits & SVC_F_SCHED3) !== 0,
     },
     hashed: (bits & SVC_F_HASHED) !== 0,
-    timeout: s.optU32(SvcAttr.TIMEOUT, 0),
-    netmask: decodeNetmask(family, s),
-    pe: s.has(SvcAttr.PE_NAME) ? s.string(SvcAttr.PE_NAME) || null : null,
-    stats: decodeStats(s, SvcAttr.STATS64, SvcAttr.STATS),
+    timeout,
+    netmask,
+    pe,
+    stats,
   };
 }
 
