@@ -81,6 +81,10 @@ test('random tables: every listing mode byte for byte, for many seeds', { timeou
     const rules = randomRules(seed, SERVICES);
     ipvsadm(['-R'], rules);
     const saved = ipvsadm(['-Sn']).stdout;
+    assert.ok(
+      saved.split('\n').length > SERVICES * 2,
+      `seed ${seed}: a table of ${saved.split('\n').length} rules`,
+    );
     const modes = [
       ...LIST_MODES,
       ...someServices(saved),

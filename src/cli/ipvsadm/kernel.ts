@@ -225,19 +225,23 @@ class Writer {
     return at;
   }
   u8(t: number, v: number): this {
-    this.buf[this.attr(t, 1)] = v;
+    const at = this.attr(t, 1);
+    this.buf[at] = v;
     return this;
   }
   u16(t: number, v: number): this {
-    this.buf.writeUInt16LE(v, this.attr(t, 2));
+    const at = this.attr(t, 2);
+    this.buf.writeUInt16LE(v, at);
     return this;
   }
   be16(t: number, v: number): this {
-    this.buf.writeUInt16BE(v, this.attr(t, 2));
+    const at = this.attr(t, 2);
+    this.buf.writeUInt16BE(v, at);
     return this;
   }
   u32(t: number, v: number): this {
-    this.buf.writeUInt32LE(v >>> 0, this.attr(t, 4));
+    const at = this.attr(t, 4);
+    this.buf.writeUInt32LE(v >>> 0, at);
     return this;
   }
   bytes(t: number, b: Buffer, len = b.length): this {
