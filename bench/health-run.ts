@@ -88,6 +88,7 @@ function haproxyStatus(sock: string): Promise<{ up: number; total: number; chkfa
   return new Promise((resolve, reject) => {
     let out = '';
     const c = net.connect(sock, () => c.write('show stat\n'));
+    c.setTimeout(10000, () => c.destroy(new Error('haproxy stats socket timeout')));
     c.on('data', (d) => (out += d));
     c.on('error', reject);
     c.on('end', () => {
@@ -107,15 +108,21 @@ function haproxyStatus(sock: string): Promise<{ up: number; total: number; chkfa
   });
 }
 
-function request<T>(child: ChildProcess, msg: object, key: string): Promise<T> {
-  return new Promise((resolve) => {
+function request<T>(child: ChildProcess, msg: object, key: string, timeoutMs = 60000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`lbd process: no '${key}' answer in ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     const on = (m: Record<string, unknown>): void => {
       if (m[key] !== undefined) {
+        clearTimeout(timer);
         child.off('message', on);
         resolve(m as T);
       }
     };
     child.on('message', on);
+    child.once('exit', (code) => reject(new Error(`lbd process exited with ${code}`)));
     child.send(msg);
   });
 }
@@ -129,6 +136,7 @@ async function main(): Promise<void> {
     startServers([`tcp:127.77:${half}:${N_TCP - half}:${TCP_PORT}`, `http:127.78:0:${N_HTTP}:${HTTP_PORT}`]),
   ]);
 
+  log('servers ready');
   const cfg = haproxyConfig(dir);
   const haproxy = spawn(HAPROXY, ['-db', '-q', '-f', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(haproxy);
@@ -148,6 +156,7 @@ async function main(): Promise<void> {
   log(`lbd: ${ready.checks} checks configured; haproxy: ${version}`);
 
   await sleep(WARMUP_MS);
+  log(`measuring for ${SECONDS} s`);
   const hp = haproxy.pid as number;
   const lp = lbd.pid as number;
   await request(lbd, { reset: true }, 'reset');

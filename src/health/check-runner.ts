@@ -78,6 +78,9 @@ export class SharedCheck implements ProbeSink {
   private readonly probe: Probe;
   private readonly tick = new TaskSlot(this, SharedCheck.prototype.onTick);
   private readonly deadline = new TaskSlot(this, SharedCheck.prototype.onDeadline);
+  private attempt = 0;
+  private expiring = -1;
+  private readonly confirmDeadline = (): void => this.expire();
 
   constructor(
     readonly key: string,
@@ -127,12 +130,23 @@ export class SharedCheck implements ProbeSink {
       this.cycleDue = this.tick.due;
     }
     this.inFlight = true;
+    this.attempt++;
     this.ctx.scheduler.at(this.deadline, now + this.spec.timeoutMs);
     this.probe.start();
   }
 
+  /**
+   * The deadline passed: the attempt fails with 'timeout' after one more I/O poll (setImmediate), so
+   * an answer that arrived while the event loop was busy is not mistaken for a timeout.
+   */
   private onDeadline(): void {
-    if (!this.inFlight) return;
+    if (!this.inFlight || this.expiring === this.attempt) return;
+    this.expiring = this.attempt;
+    setImmediate(this.confirmDeadline);
+  }
+
+  private expire(): void {
+    if (!this.inFlight || this.expiring !== this.attempt || !this.running) return;
     this.probe.abort();
     this.finish(false, 'timeout', NO_WEIGHT);
   }

@@ -28,6 +28,9 @@ export class TaskSlot<T> implements Task {
 
 export type Clock = () => number;
 
+/** Longest stretch of task firing before the scheduler lets the event loop poll I/O. */
+const BATCH_BUDGET_MS = 10;
+
 export const monotonicNow: Clock = () => performance.now();
 
 export class Scheduler {
@@ -35,6 +38,11 @@ export class Scheduler {
   private timer: NodeJS.Timeout | null = null;
   private armedAt = Infinity;
   private readonly onTimer = (): void => this.run();
+  private immediate: NodeJS.Immediate | null = null;
+  private readonly onImmediate = (): void => {
+    this.immediate = null;
+    this.run();
+  };
   private closed = false;
 
   constructor(readonly now: Clock = monotonicNow) {}
@@ -86,20 +94,32 @@ export class Scheduler {
   /** Cancels every task and the timer. */
   close(): void {
     this.closed = true;
+    if (this.immediate !== null) clearImmediate(this.immediate);
+    this.immediate = null;
     for (const t of this.heap) t.heapIndex = -1;
     this.heap.length = 0;
     this.disarm();
   }
 
+  /**
+   * Fires the tasks due when the run starts (not those that fall due meanwhile: a task that keeps
+   * rescheduling itself cannot starve I/O), and yields to the event loop (setImmediate, after the
+   * poll phase) once a batch exceeds its time budget.
+   */
   private run(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.armedAt = Infinity;
-    let now = this.now();
+    const start = this.now();
+    const limit = start + 0.5;
     let n = 0;
-    while (this.heap.length > 0 && this.heap[0].due <= now + 0.5) {
+    while (this.heap.length > 0 && this.heap[0].due <= limit) {
       const task = this.pop();
-      task.fire(now);
-      if (++n % 64 === 0) now = this.now();
+      task.fire(this.now());
+      if ((++n & 31) === 0 && this.now() - start > BATCH_BUDGET_MS) {
+        if (this.immediate === null) this.immediate = setImmediate(this.onImmediate);
+        return;
+      }
     }
     this.arm();
   }
@@ -117,6 +137,7 @@ export class Scheduler {
   }
 
   private arm(): void {
+    if (this.immediate !== null) return; // a continuation is pending; it re-arms when done
     if (this.closed || this.heap.length === 0) {
       this.disarm();
       return;

@@ -91,7 +91,7 @@ export class Recorder {
     return this.server.filter((e) => !e.initial && (server === undefined || e.server === server));
   }
 
-  async waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
+  async waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 8000): Promise<T> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const v = probe();
@@ -106,7 +106,7 @@ export class Recorder {
   }
 
   /** Waits for the n-th transition (1-based) of a server. */
-  transition(server: string, n = 1, timeoutMs = 5000): Promise<ServerStateEvent & { t: number }> {
+  transition(server: string, n = 1, timeoutMs = 8000): Promise<ServerStateEvent & { t: number }> {
     return this.waitFor(`transition ${n} of ${server}`, () => this.transitions(server)[n - 1], timeoutMs);
   }
 }

