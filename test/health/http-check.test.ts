@@ -150,6 +150,40 @@ describe('HTTP_GET', () => {
     assert.equal(r.reason, 'status 500');
   });
 
+  test('IPv6, connect_ip/connect_port and bindto/bind_port', async (t) => {
+    const peers: string[] = [];
+    const srv = await httpServer((_head, s) => {
+      peers.push(`${s.remoteAddress}`);
+      return response(200, 'v6');
+    }).listen('::1');
+    t.after(() => srv.close());
+    const { hc, rec } = checker({ random: () => 0 });
+    t.after(() => hc.close());
+    hc.setVirtualService({
+      id: 'vs',
+      alpha: true,
+      real_servers: [
+        {
+          ip: '::1',
+          port: 1,
+          checks: [
+            {
+              checker: 'HTTP_GET',
+              url: [{ path: '/', regex: 'v6' }],
+              connect_ip: '::1',
+              connect_port: srv.port,
+              bindto: '::1',
+              delay_loop: 5,
+            },
+          ],
+        },
+      ],
+    });
+    const up = await rec.transition('[::1]:1', 1);
+    assert.equal(up.up, true);
+    assert.deepEqual(peers, ['::1']);
+  });
+
   test('dynamic weight from the X-LBD-Weight response header', async (t) => {
     let w = '12';
     const srv = await httpServer(() => response(200, 'ok', { 'X-LBD-Weight': w })).listen();
