@@ -26,6 +26,11 @@ function onHttp(s: net.Socket): void {
 
 function noop(): void {}
 
+/** Accepted TCP-check connections are closed at the handle level: no net.Socket per connection. */
+function closeAccepted(_status: number, handle?: { close(): void }): void {
+  if (handle !== undefined) handle.close();
+}
+
 /** The loopback address of server i under a two-byte prefix such as '127.77': 250 per /24. */
 export function benchAddress(prefix: string, i: number): string {
   return `${prefix}.${Math.floor(i / 250)}.${(i % 250) + 1}`;
@@ -45,6 +50,8 @@ async function main(): Promise<void> {
       const srv = net.createServer({ pauseOnConnect: kind === 'tcp' }, kind === 'http' ? onHttp : onTcp);
       srv.on('error', reject);
       srv.listen({ host, port, backlog: 1024 }, () => {
+        const handle = (srv as unknown as { _handle?: { onconnection: unknown } })._handle;
+        if (kind === 'tcp' && handle) handle.onconnection = closeAccepted;
         if (--pending === 0) resolve();
       });
     }
