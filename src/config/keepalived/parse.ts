@@ -270,7 +270,7 @@ class Parser {
         if (cj === 32 || cj === 9 || cj === 123 || cj === 125 || cj === 13) break;
         j++;
       }
-      this.word(line.slice(i, j), false, file, lineNo, i - base);
+      this.word(intern(line, i, j), false, file, lineNo, i - base);
       i = j;
     }
     this.endStatement(includeStack);
@@ -398,6 +398,108 @@ class Parser {
     if (this.onTop) for (const s of this.root.splice(0)) this.onTop(s);
     return this.root;
   }
+}
+
+/** Words that fill large configurations: shared strings instead of one copy per occurrence. */
+const COMMON_WORDS = [
+  'real_server',
+  'virtual_server',
+  'weight',
+  'TCP_CHECK',
+  'HTTP_GET',
+  'SSL_GET',
+  'MISC_CHECK',
+  'DNS_CHECK',
+  'connect_timeout',
+  'connect_port',
+  'connect_ip',
+  'nb_get_retry',
+  'retry',
+  'delay_before_retry',
+  'delay_loop',
+  'lb_algo',
+  'lb_kind',
+  'lvs_sched',
+  'lvs_method',
+  'protocol',
+  'TCP',
+  'UDP',
+  'SCTP',
+  'NAT',
+  'DR',
+  'TUN',
+  'rr',
+  'wrr',
+  'lc',
+  'wlc',
+  'sh',
+  'mh',
+  'persistence_timeout',
+  'persistence_granularity',
+  'url',
+  'path',
+  'status_code',
+  'digest',
+  'inhibit_on_failure',
+  'alpha',
+  'warmup',
+  'quorum',
+  'hysteresis',
+  'sorry_server',
+  'virtualhost',
+  'misc_path',
+  'misc_timeout',
+  'misc_dynamic',
+  'bindto',
+  'fwmark',
+  'vrrp_instance',
+  'virtual_ipaddress',
+  'state',
+  'interface',
+  'virtual_router_id',
+  'priority',
+  'advert_int',
+  'MASTER',
+  'BACKUP',
+  'dev',
+  'label',
+  'track_script',
+  'track_interface',
+  'notify_up',
+  'notify_down',
+  'uthreshold',
+  'lthreshold',
+  'ha_suspend',
+  'omega',
+  'group',
+  '}',
+  '{',
+];
+const BY_LENGTH: string[][] = [];
+for (const w of COMMON_WORDS) (BY_LENGTH[w.length] ??= []).push(w);
+const SMALL_NUMBERS: string[] = Array.from({ length: 1000 }, (_, n) => String(n));
+
+/** src.slice(i, j), shared when it is a common word or a number below 1000. */
+function intern(src: string, i: number, j: number): string {
+  const len = j - i;
+  const c0 = src.charCodeAt(i);
+  if (len <= 3 && c0 >= 48 && c0 <= 57 && (len === 1 || c0 !== 48)) {
+    let v = 0;
+    let k = i;
+    for (; k < j; k++) {
+      const c = src.charCodeAt(k);
+      if (c < 48 || c > 57) break;
+      v = v * 10 + c - 48;
+    }
+    if (k === j) return SMALL_NUMBERS[v];
+  }
+  const bucket = BY_LENGTH[len];
+  if (bucket !== undefined)
+    for (let b = 0; b < bucket.length; b++) {
+      const w = bucket[b];
+      if (w.charCodeAt(0) === c0 && src.startsWith(w, i)) return w;
+    }
+  return src.slice(i, j);
 }
 
 function predefined(name: string, file: string, configId: string): string | undefined {
