@@ -51,6 +51,12 @@ format: node_modules/.package-lock.json
 test: all
 	test/run
 
+# The narrated lab (test/demo/lab.ts): in this kernel when it has IPVS, else in the test VM.
+demo: all
+	@if modprobe -q ip_vs 2>/dev/null && [ -e /proc/net/ip_vs ]; then node dist/test/demo/lab.js; \
+	else echo "(this kernel has no IPVS: the lab runs in the test VM, see test/vm/README.md)"; \
+	test/vm/run --timeout 400 -- node dist/test/demo/lab.js; fi
+
 clean:
 	rm -rf dist native/build $(STAMPS) test-output
 
