@@ -97,6 +97,8 @@ async function main(): Promise<void> {
   spawnSync('ip', ['netns', 'del', ns]);
   const add = spawnSync('ip', ['netns', 'add', ns], { encoding: 'utf8' });
   if (add.status !== 0) throw new Error(`ip netns add: ${add.stderr}`);
+  // IPv4 real servers need the namespace's local routing table (else the kernel says EINVAL): lo up.
+  spawnSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
   const nsIpvs = await Ipvs.open({ netns: `/run/netns/${ns}` });
   const d0 = performance.now();
   const current = await nsIpvs.table();
