@@ -5,7 +5,7 @@ import { isDaemonCommand } from './daemon-commands';
 
 export const LBCTL_COMMANDS = `
 lbd commands:
-  lbctl validate [--format yaml|keepalived] FILE
+  lbctl validate [--format yaml|keepalived] [--host-checks error|warning|off] FILE
                                       check a configuration (YAML or keepalived.conf): 0 valid,
                                       1 invalid (every error printed), 2 unreadable
   lbctl import-keepalived FILE        print the YAML equivalent of a keepalived.conf
@@ -18,6 +18,7 @@ lbd commands:
 
 function configCommand(cmd: 'validate' | 'import-keepalived', rest: readonly string[]): number {
   let format: 'yaml' | 'keepalived' | undefined;
+  let hostChecks: 'error' | 'warning' | 'off' | undefined;
   const files: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
@@ -28,6 +29,13 @@ function configCommand(cmd: 'validate' | 'import-keepalived', rest: readonly str
         return 2;
       }
       format = v;
+    } else if (cmd === 'validate' && (a === '--host-checks' || a.startsWith('--host-checks='))) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : rest[++i];
+      if (v !== 'error' && v !== 'warning' && v !== 'off') {
+        process.stderr.write(`lbctl: --host-checks must be error, warning or off\n`);
+        return 2;
+      }
+      hostChecks = v;
     } else if (a.startsWith('-') && a !== '-') {
       process.stderr.write(`lbctl: unknown option '${a}' for '${cmd}'\n`);
       return 2;
@@ -39,7 +47,10 @@ function configCommand(cmd: 'validate' | 'import-keepalived', rest: readonly str
   }
   const report = require('../config/report') as typeof import('../config/report');
   return cmd === 'validate'
-    ? report.runValidate('lbctl', files[0], format ? { format } : {})
+    ? report.runValidate('lbctl', files[0], {
+        ...(format ? { format } : {}),
+        ...(hostChecks ? { hostChecks } : {}),
+      })
     : report.runImport('lbctl', files[0], {});
 }
 

@@ -8,6 +8,8 @@ export interface DaemonArgs {
   validate: boolean;
   configFile: string;
   format?: 'yaml' | 'keepalived';
+  /** Missing interfaces and scripts: errors or warnings (default: warnings in --validate, errors at start). */
+  hostChecks?: 'error' | 'warning' | 'off';
   pidFile: string;
   socketPath?: string;
   stateFile: string;
@@ -68,6 +70,13 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
         if (f !== 'yaml' && f !== 'keepalived')
           throw new UsageError(`--format must be yaml or keepalived, not '${f}'`);
         args.format = f;
+        break;
+      }
+      case '--host-checks': {
+        const h = value();
+        if (h !== 'error' && h !== 'warning' && h !== 'off')
+          throw new UsageError(`--host-checks must be error, warning or off, not '${h}'`);
+        args.hostChecks = h;
         break;
       }
       case '-n':
@@ -137,6 +146,9 @@ Options:
       --format FORMAT   yaml or keepalived (default: detected from the content)
   -t, --validate        check the configuration, print every error, and exit:
                         0 valid, 1 invalid, 2 unreadable
+      --host-checks error|warning|off
+                        interfaces and scripts missing on this host: warnings in
+                        --validate, errors at start, unless set here
       --pid-file FILE   pid file (default /run/lbd/lbd.pid)
       --socket PATH     control socket (default from the configuration, /run/lbd/lbd.sock)
       --state-file FILE where lbd remembers the IPVS services it manages (default /run/lbd/managed.json)

@@ -5,7 +5,7 @@
 //   await lbd.reload();  // validate completely, then apply only the difference
 //   await lbd.stop();    // priority 0 adverts, VIPs removed, IPVS left as it is
 import { ConfigError, formatDiagnostic } from '../config/diagnostics';
-import { loadConfigFile, validateConfigFile, type ConfigFormat } from '../config/load';
+import { loadConfigFile, validateConfigFile, type ConfigFormat, type LoadOptions } from '../config/load';
 import type { Config } from '../config/model';
 import { HealthChecker, serverId } from '../health';
 import {
@@ -34,6 +34,8 @@ import { vrrpConfig } from './vrrp-config';
 export interface LbdOptions {
   configFile: string;
   format?: ConfigFormat;
+  /** Missing interfaces and scripts: errors by default. */
+  hostChecks?: 'error' | 'warning' | 'off';
   logs: Logs;
   /** Control socket path; default from the configuration. */
   socketPath?: string;
@@ -88,7 +90,7 @@ export class Lbd {
   }
 
   async start(): Promise<void> {
-    const loaded = loadConfigFile(this.opts.configFile, this.opts.format ? { format: this.opts.format } : {});
+    const loaded = loadConfigFile(this.opts.configFile, this.loadOptions());
     this.config = loaded.config;
     for (const w of loaded.warnings) this.opts.logs.for('config').warn(formatDiagnostic(w));
     if (this.opts.pidFile) this.releasePid = acquirePidFile(this.opts.pidFile);
@@ -111,6 +113,13 @@ export class Lbd {
     this.events.publish({ source: 'daemon', type: 'started', config: this.opts.configFile, summary });
     this.log.info({ config: this.opts.configFile, pid: process.pid }, `lbd started: ${summary}`);
     this.sd.ready(summary);
+  }
+
+  private loadOptions(): LoadOptions {
+    return {
+      hostChecks: this.opts.hostChecks ?? 'error',
+      ...(this.opts.format ? { format: this.opts.format } : {}),
+    };
   }
 
   private needsIpvs(c: Config): boolean {

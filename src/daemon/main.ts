@@ -20,12 +20,16 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (args.validate) {
     const { runValidate } = require('../config/report') as typeof import('../config/report');
-    return runValidate('lbd', args.configFile, args.format ? { format: args.format } : {});
+    return runValidate('lbd', args.configFile, {
+      ...(args.format ? { format: args.format } : {}),
+      ...(args.hostChecks ? { hostChecks: args.hostChecks } : {}),
+    });
   }
   const { runDaemon } = require('./run') as typeof import('./run');
   return runDaemon({
     configFile: args.configFile,
     ...(args.format ? { format: args.format } : {}),
+    ...(args.hostChecks ? { hostChecks: args.hostChecks } : {}),
     pidFile: args.pidFile,
     ...(args.socketPath ? { socketPath: args.socketPath } : {}),
     stateFile: args.stateFile,

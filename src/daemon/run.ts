@@ -24,6 +24,7 @@ export const EXIT = {
 export interface RunOptions {
   configFile: string;
   format?: ConfigFormat;
+  hostChecks?: 'error' | 'warning' | 'off';
   pidFile?: string;
   socketPath?: string;
   stateFile?: string;
@@ -40,6 +41,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     configFile: opts.configFile,
     logs,
     ...(opts.format ? { format: opts.format } : {}),
+    ...(opts.hostChecks ? { hostChecks: opts.hostChecks } : {}),
     ...(opts.pidFile ? { pidFile: opts.pidFile } : {}),
     ...(opts.socketPath ? { socketPath: opts.socketPath } : {}),
     stateFile: opts.stateFile ?? '/run/lbd/managed.json',
