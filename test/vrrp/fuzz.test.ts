@@ -10,7 +10,10 @@ before(async () => {
   topo = await Topology.create({
     lans: { lan: {} },
     hosts: {
-      lbd: { links: [{ lan: 'lan', addrs: ['198.51.100.1/24'] }] },
+      lbd: {
+        links: [{ lan: 'lan', addrs: ['198.51.100.1/24', '2001:db8::1/64'] }],
+        sysctls: { 'net.ipv6.conf.eth0.accept_dad': '0' },
+      },
       attacker: { links: [{ lan: 'lan', addrs: ['198.51.100.66/24'] }] },
     },
   });
@@ -21,8 +24,9 @@ after(async () => {
 });
 
 const COUNT = Number(process.env.LBD_VRRP_FUZZ_COUNT ?? 100_000);
+const COUNT6 = Math.ceil(COUNT / 5);
 
-test(`fuzz: ${COUNT} malformed packets are dropped and counted, state unchanged`, async () => {
+test(`fuzz: ${COUNT} IPv4 + ${COUNT6} IPv6 malformed packets are dropped and counted, state unchanged`, async (t) => {
   const lbd = await startVrrp(topo, 'lbd', {
     instances: [
       {
@@ -46,20 +50,40 @@ test(`fuzz: ${COUNT} malformed packets are dropped and counted, state unchanged`
         vips: ['198.51.100.101/24'],
         state: 'MASTER',
       },
+      {
+        name: 'V6',
+        interface: 'eth0',
+        vrid: 53,
+        version: 3,
+        priority: 100,
+        advertInt: 0.1,
+        vips: ['2001:db8::101/64'],
+        state: 'MASTER',
+      },
     ],
   });
   await lbd.state('V2', 'MASTER', 3000);
   await lbd.state('V3', 'MASTER', 3000);
+  await lbd.state('V6', 'MASTER', 3000);
   const before = lbd.mark();
-  const r = await topo.exec(
-    'attacker',
-    [process.execPath, path.join(__dirname, 'fuzz-sender.js'), 'eth0', String(COUNT), '12345'],
-    {
-      timeoutMs: 120_000,
-    },
-  );
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(JSON.parse(r.stdout), { sent: COUNT });
+  const fuzz = async (family: 4 | 6, count: number) => {
+    const r = await topo.exec(
+      'attacker',
+      [
+        process.execPath,
+        path.join(__dirname, 'fuzz-sender.js'),
+        'eth0',
+        String(count),
+        '12345',
+        String(family),
+      ],
+      { timeoutMs: 120_000 },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { sent: count });
+  };
+  await fuzz(4, COUNT);
+  await fuzz(6, COUNT6);
   // Let the receiver drain.
   let st = await lbd.status();
   for (let i = 0; i < 50; i++) {
@@ -71,6 +95,7 @@ test(`fuzz: ${COUNT} malformed packets are dropped and counted, state unchanged`
     if (a === b) break;
   }
   const c = (st.receive as Record<string, Record<string, number>>).eth0;
+  t.diagnostic(`receive counters: ${JSON.stringify(c)}`);
   // The kernel itself drops what has a bad IP header; everything that reached lbd was counted as dropped.
   assert.ok(
     c.received >= COUNT * 0.5,
@@ -99,12 +124,14 @@ test(`fuzz: ${COUNT} malformed packets are dropped and counted, state unchanged`
   assert.equal(lbd.child.exitCode, null);
   assert.ok(await holds(topo, 'lbd', '198.51.100.100'));
   assert.ok(await holds(topo, 'lbd', '198.51.100.101'));
+  assert.ok(await holds(topo, 'lbd', '2001:db8::101'));
   const inst = st.instances as { name: string; state: string; counters: { advertsReceived: number } }[];
   assert.deepEqual(
     inst.map((i) => [i.name, i.state, i.counters.advertsReceived]),
     [
       ['V2', 'MASTER', 0],
       ['V3', 'MASTER', 0],
+      ['V6', 'MASTER', 0],
     ],
   );
 });
