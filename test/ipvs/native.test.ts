@@ -102,3 +102,20 @@ test('queued calls run one at a time; malformed input and closed sockets are err
   t.close();
   await assert.rejects(t.resolveFamily('nlctrl'), /closed/);
 });
+
+test('extended ACK: the kernel explanation of a rejected request comes back with its errno', async () => {
+  const t = new GenlTransport();
+  try {
+    const w = new MessageWriter();
+    getFamily(w, 'a-family-name-longer-than-genl-allows'); // over GENL_NAMSIZ: fails policy validation
+    const r = await t.exchange(w.take());
+    assert.equal(r.errors[0], E.EINVAL);
+    assert.match(r.messages[0], /\S/, 'an extended ACK message');
+    getFamily(w, 'a-family-name-longer-than-genl-allows');
+    const b = await t.batch(w.take());
+    assert.equal(b.errors[0], E.EINVAL);
+    assert.equal(b.messages[0], r.messages[0]);
+  } finally {
+    t.close();
+  }
+});
