@@ -32,6 +32,10 @@ export interface ParseOptions {
   configId: string;
 }
 
+/** Shared by the many statements without arguments ("TCP_CHECK {"); replaced on the first argument. */
+const NO_ARGS: string[] = [];
+const NO_COLS: number[] = [];
+
 const DEF = /^\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
 
 interface FileState {
@@ -279,7 +283,7 @@ class Parser {
   private word(w: string, quoted: boolean, file: string, line: number, column: number): void {
     const cur = this.current;
     if (!cur) {
-      const s: Statement = { keyword: w, args: [], argCols: [], file, line, column };
+      const s: Statement = { keyword: w, args: NO_ARGS, argCols: NO_COLS, file, line, column };
       if (quoted) s.quoted = [];
       if (this.pendingComments.length > 0) {
         s.comments = this.pendingComments;
@@ -288,8 +292,13 @@ class Parser {
       this.current = s;
       return;
     }
-    cur.args.push(w);
-    cur.argCols.push(column);
+    if (cur.args === NO_ARGS) {
+      cur.args = [w];
+      cur.argCols = [column];
+    } else {
+      cur.args.push(w);
+      cur.argCols.push(column);
+    }
     if (quoted || cur.quoted) {
       cur.quoted ??= cur.args.map(() => false);
       cur.quoted[cur.args.length - 1] = quoted;
