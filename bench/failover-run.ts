@@ -149,7 +149,8 @@ async function trial(
       // The client answers from a; and the backup has heard a few adverts.
       while (probe.current() !== 'a') await sleep(10);
     });
-    await sleep(Math.max(300, advertInt * 1500));
+    // A random phase within the advert interval: the kill does not always land just after an advert.
+    await sleep(Math.max(300, advertInt * 1500) + Math.random() * advertInt * 1000);
     const t0 = now();
     await pair.master.kill(death);
     try {

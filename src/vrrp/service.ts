@@ -45,7 +45,7 @@ interface Member {
 
 export class VrrpService extends EventEmitter {
   readonly events = new EventStream();
-  private readonly rt = new RtNetlink();
+  private rtSocket: RtNetlink | undefined;
   private readonly links = new Map<string, VrrpLink>();
   private readonly members = new Map<string, Member>();
   private readonly scripts = new Map<string, TrackScript>();
@@ -59,6 +59,7 @@ export class VrrpService extends EventEmitter {
   private addrTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly instances: NormalInstance[];
   private started = false;
+  private stopping = false;
 
   constructor(
     private readonly config: VrrpConfig,
@@ -72,6 +73,7 @@ export class VrrpService extends EventEmitter {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    this.rtSocket = new RtNetlink();
     this.stopWatch = this.rt.watchLinks((ev) => this.linkEvent(ev));
     // Source addresses may appear after start (IPv6 link-local once the carrier is up) or change.
     this.stopAddrWatch = this.rt.watchAddresses(() => this.addressesChanged());
@@ -108,6 +110,7 @@ export class VrrpService extends EventEmitter {
     }
     await this.refreshAddresses();
     await this.removeLeftovers();
+    if (this.stopping) return; // stopped while starting
     for (const link of this.links.values()) if (link.running) link.open();
 
     for (const s of this.config.scripts ?? []) {
@@ -140,6 +143,7 @@ export class VrrpService extends EventEmitter {
 
   /** Stops every instance (masters send priority 0 and release their VIPs), waits for VIP removal. */
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const m of this.members.values()) m.vrrp.stop();
     for (const s of this.scripts.values()) s.stop();
     this.stopWatch?.();
@@ -149,7 +153,8 @@ export class VrrpService extends EventEmitter {
     await Promise.all([...this.members.values()].map((m) => m.notifier.idle()));
     await Promise.all(this.groupNotifiers.map((n) => n.idle()));
     for (const l of this.links.values()) l.close();
-    this.rt.close();
+    this.rtSocket?.close();
+    this.rtSocket = undefined;
   }
 
   /** External tracking input (the daemon: health of its virtual services). */
@@ -188,6 +193,12 @@ export class VrrpService extends EventEmitter {
 
   instance(name: string): VrrpInstance | undefined {
     return this.members.get(name)?.vrrp;
+  }
+
+  /** The rtnetlink socket, opened by start(). */
+  private get rt(): RtNetlink {
+    if (!this.rtSocket) throw new Error('VrrpService not started');
+    return this.rtSocket;
   }
 
   private log(level: 'info' | 'warn' | 'error', msg: string): void {
