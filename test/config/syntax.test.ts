@@ -190,6 +190,15 @@ describe('YAML syntax', () => {
     assert.deepEqual(messages(merge), ['3:3 merge keys (<<) are not supported; repeat the settings']);
   });
 
+  test('a duplicate real server is found among many', () => {
+    let text = 'virtual_servers:\n  - address: 10.0.0.1\n    port: 80\n    real_servers:\n';
+    for (let i = 0; i < 200; i++) text += `      - { address: 10.1.${i >> 8}.${i & 255} }\n`;
+    text += '      - { address: 10.1.0.100, port: 80 }\n';
+    assert.deepEqual(messages(validateText(text, 'yaml')), [
+      '205:9 real server 10.1.0.100:80 is listed twice in virtual server TCP 10.0.0.1:80 (first at line 105)',
+    ]);
+  });
+
   test('an empty file is a valid, empty configuration', () => {
     const r = validateText('', 'yaml');
     assert.deepEqual(messages(r, true), []);

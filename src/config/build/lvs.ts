@@ -395,7 +395,11 @@ function readVirtualServer(
     if (c) vs[k] = c;
   }
 
-  const rsSeen = new Map<string, number>();
+  // Duplicates by (address, port): a linear search (services have few real servers), no string keys.
+  const seenAddr: string[] = [];
+  const seenPort: Array<number | undefined> = [];
+  const seenLine: number[] = [];
+  let seenIndex: Map<string, number> | undefined;
   const rsItems = r.list(f.get('real_servers'));
   if (!f.has('real_servers') && !f.has('sorry_server'))
     r.warning(m, `virtual server ${id} has no real_servers`);
@@ -404,15 +408,33 @@ function readVirtualServer(
     if (!rm) continue;
     const rs = readRealServer(r, rm, vs, defaults);
     if (!rs) continue;
-    const k = `${canonicalAddress(rs.address)}:${rs.port ?? ''}`;
-    if (rsSeen.has(k)) {
+    const addr = canonicalAddress(rs.address);
+    let dup = -1;
+    if (seenAddr.length < 64) {
+      for (let i = 0; i < seenAddr.length; i++)
+        if (seenAddr[i] === addr && seenPort[i] === rs.port) {
+          dup = i;
+          break;
+        }
+    } else {
+      // Many real servers: an index instead of a quadratic search.
+      if (!seenIndex) {
+        seenIndex = new Map();
+        for (let i = 0; i < seenAddr.length; i++) seenIndex.set(`${seenAddr[i]} ${seenPort[i]}`, i);
+      }
+      dup = seenIndex.get(`${addr} ${rs.port}`) ?? -1;
+      if (dup < 0) seenIndex.set(`${addr} ${rs.port}`, seenAddr.length);
+    }
+    if (dup >= 0) {
       r.error(
         rm,
-        `real server ${rs.address}${rs.port !== undefined ? `:${rs.port}` : ''} is listed twice in virtual server ${id} (first at line ${rsSeen.get(k)})`,
+        `real server ${rs.address}${rs.port !== undefined ? `:${rs.port}` : ''} is listed twice in virtual server ${id} (first at line ${seenLine[dup]})`,
       );
       continue;
     }
-    rsSeen.set(k, rm.line);
+    seenAddr.push(addr);
+    seenPort.push(rs.port);
+    seenLine.push(rm.line);
     vs.real_servers.push(rs);
   }
   const sorry = f.get('sorry_server');
