@@ -55,17 +55,22 @@ export class VrrpLink {
   /** Opens the wanted sockets (again, after the interface came back). */
   open(): void {
     this.close();
-    for (const family of this.wanted) {
-      try {
-        const s = new (vrrpNative().VrrpSocket)(
-          { family, ifname: this.name, multicast: this.multicast(family) },
-          (data, src, dst, ifindex, ttl) => this.packet({ data, family, src, dst, ifindex, ttl }),
-        );
-        this.sockets.set(family, s);
-        this.ifindex = s.ifindex;
-      } catch (e) {
-        this.onError(`${this.name}: cannot open IPv${family} VRRP socket: ${(e as Error).message}`);
-      }
+    for (const family of this.wanted) this.openFamily(family);
+  }
+
+  /** Opens the socket of one family if it is not open yet (a new instance on a running link). */
+  openFamily(family: Family): void {
+    this.wanted.add(family);
+    if (this.sockets.has(family)) return;
+    try {
+      const s = new (vrrpNative().VrrpSocket)(
+        { family, ifname: this.name, multicast: this.multicast(family) },
+        (data, src, dst, ifindex, ttl) => this.packet({ data, family, src, dst, ifindex, ttl }),
+      );
+      this.sockets.set(family, s);
+      this.ifindex = s.ifindex;
+    } catch (e) {
+      this.onError(`${this.name}: cannot open IPv${family} VRRP socket: ${(e as Error).message}`);
     }
   }
 

@@ -40,6 +40,8 @@ interface Member {
   vipsWanted: boolean;
   vipOps: Promise<void>;
   silentWarned?: boolean;
+  /** Listeners on shared trackers, removed when the member is retired. */
+  unsubscribe: (() => void)[];
   lastMismatch?: string;
 }
 
@@ -57,12 +59,12 @@ export class VrrpService extends EventEmitter {
   private stopWatch: (() => void) | undefined;
   private stopAddrWatch: (() => void) | undefined;
   private addrTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly instances: NormalInstance[];
+  private instances: NormalInstance[];
   private started = false;
   private stopping = false;
 
   constructor(
-    private readonly config: VrrpConfig,
+    private config: VrrpConfig,
     private readonly opts: VrrpServiceOptions = {},
   ) {
     super();
@@ -79,29 +81,7 @@ export class VrrpService extends EventEmitter {
     this.stopAddrWatch = this.rt.watchAddresses(() => this.addressesChanged());
     const links = await this.rt.listLinks();
     for (const l of links) this.linkUp.set(l.name, l.running);
-    for (const cfg of this.instances) {
-      let link = this.links.get(cfg.interface);
-      if (!link) {
-        link = new VrrpLink(
-          cfg.interface,
-          (a, l) => this.accepted(a, l),
-          (m) => this.log('error', m),
-          (family) => this.usesMulticast(cfg.interface, family),
-        );
-        this.links.set(cfg.interface, link);
-      }
-      link.want(cfg.family);
-      link.receiver.add({
-        vrid: cfg.vrid,
-        version: cfg.version,
-        family: cfg.family,
-        intervalCs: cfg.intervalCs,
-        addresses: cfg.vips.map((v) => v.address),
-        authType: cfg.authType,
-        authPass: cfg.authPass,
-        unicastPeers: cfg.unicastPeers.length ? cfg.unicastPeers : undefined,
-      });
-    }
+    for (const cfg of this.instances) this.attach(cfg);
     for (const link of this.links.values()) {
       const info = links.find((l) => l.name === link.name);
       link.running = info?.running ?? false;
@@ -117,28 +97,143 @@ export class VrrpService extends EventEmitter {
       this.scripts.set(s.name, new TrackScript(scriptConfig(s)));
     }
     for (const cfg of this.instances) this.createMember(cfg);
-    for (const g of this.config.syncGroups ?? []) {
-      const members = g.instances.map((n) => this.members.get(n)!.vrrp);
-      this.groups.push(new SyncGroup(g.name, members, this.events));
-      if (g.notify) {
-        // Group scripts (keepalived: notify with GROUP) run when every member has reached one state.
-        const notifier = new Notifier('GROUP', g.name, g.notify, this.events);
-        this.groupNotifiers.push(notifier);
-        let last = 'INIT';
-        for (const m of members) {
-          m.on('transition', () => {
-            const states = new Set(members.map((x) => x.state));
-            if (states.size !== 1) return;
-            const [state] = states;
-            if (state === last) return;
-            last = state;
-            notifier.notify(state, Math.max(...members.map((x) => x.priority)));
-          });
+    for (const g of this.config.syncGroups ?? []) this.buildGroup(g);
+    for (const script of this.scripts.values()) script.start();
+    for (const m of this.members.values()) m.vrrp.start();
+  }
+
+  /** The interface of an instance: its link, socket family and receive spec. */
+  private attach(cfg: NormalInstance): VrrpLink {
+    let link = this.links.get(cfg.interface);
+    if (!link) {
+      link = new VrrpLink(
+        cfg.interface,
+        (a, l) => this.accepted(a, l),
+        (m) => this.log('error', m),
+        (family) => this.usesMulticast(cfg.interface, family),
+      );
+      this.links.set(cfg.interface, link);
+    }
+    link.want(cfg.family);
+    link.receiver.add(this.receiveSpec(cfg));
+    return link;
+  }
+
+  private receiveSpec(cfg: NormalInstance) {
+    return {
+      vrid: cfg.vrid,
+      version: cfg.version,
+      family: cfg.family,
+      intervalCs: cfg.intervalCs,
+      addresses: cfg.vips.map((v) => v.address),
+      authType: cfg.authType,
+      authPass: cfg.authPass,
+      unicastPeers: cfg.unicastPeers.length ? cfg.unicastPeers : undefined,
+    };
+  }
+
+  private buildGroup(g: NonNullable<VrrpConfig['syncGroups']>[number]): void {
+    const members = g.instances.map((n) => this.members.get(n)!.vrrp);
+    this.groups.push(new SyncGroup(g.name, members, this.events));
+    if (!g.notify) return;
+    // Group scripts (keepalived: notify with GROUP) run when every member has reached one state.
+    const notifier = new Notifier('GROUP', g.name, g.notify, this.events);
+    this.groupNotifiers.push(notifier);
+    let last = 'INIT';
+    for (const m of members) {
+      m.on('transition', () => {
+        const states = new Set(members.map((x) => x.state));
+        if (states.size !== 1) return;
+        const [state] = states;
+        if (state === last) return;
+        last = state;
+        notifier.notify(state, Math.max(...members.map((x) => x.priority)));
+      });
+    }
+  }
+
+  /**
+   * Applies a new configuration without disturbing what did not change: instances whose settings,
+   * track scripts and sync group are the same keep running (a master stays master); removed ones stop
+   * (priority 0 if master); changed ones restart; new ones start.
+   */
+  async reload(
+    config: VrrpConfig,
+  ): Promise<{ kept: string[]; restarted: string[]; added: string[]; removed: string[] }> {
+    const next = validateConfig(config);
+    if (!this.started || this.stopping) throw new Error('VrrpService not running');
+    const signature = (conf: VrrpConfig, i: NormalInstance) =>
+      JSON.stringify({
+        i,
+        scripts: i.trackScripts.map((t) => (conf.scripts ?? []).find((s) => s.name === t.name)),
+        group: (conf.syncGroups ?? []).find((g) => g.instances.includes(i.name)),
+      });
+    const oldSig = new Map(this.instances.map((i) => [i.name, signature(this.config, i)]));
+    const changed = new Set<string>();
+    for (const i of next) if (oldSig.get(i.name) !== signature(config, i)) changed.add(i.name);
+    for (const name of oldSig.keys()) if (!next.some((i) => i.name === name)) changed.add(name);
+    // A restarted member restarts its whole sync group (old and new).
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const g of [...(this.config.syncGroups ?? []), ...(config.syncGroups ?? [])]) {
+        if (!g.instances.some((n) => changed.has(n))) continue;
+        for (const n of g.instances) {
+          if (!changed.has(n)) {
+            changed.add(n);
+            grew = true;
+          }
         }
       }
     }
-    for (const script of this.scripts.values()) script.start();
-    for (const m of this.members.values()) m.vrrp.start();
+    const retired = [...this.members.values()].filter((m) => changed.has(m.cfg.name));
+    for (const m of retired) {
+      m.vrrp.stop();
+      for (const off of m.unsubscribe) off();
+      m.link.receiver.remove(this.receiveSpec(m.cfg));
+      this.members.delete(m.cfg.name);
+    }
+    await Promise.all(retired.map((m) => m.vipOps));
+    this.groups.splice(
+      0,
+      this.groups.length,
+      ...this.groups.filter((g) => !g.members.some((x) => changed.has(x.name))),
+    );
+    // Scripts: keep the unchanged ones (kept members listen to them), replace the others.
+    const wanted = new Map((config.scripts ?? []).map((s) => [s.name, JSON.stringify(s)]));
+    for (const [name, script] of this.scripts) {
+      const old = (this.config.scripts ?? []).find((s) => s.name === name);
+      if (wanted.get(name) !== JSON.stringify(old)) {
+        script.stop();
+        this.scripts.delete(name);
+      }
+    }
+    const fresh: TrackScript[] = [];
+    for (const s of config.scripts ?? []) {
+      if (this.scripts.has(s.name)) continue;
+      const script = new TrackScript(scriptConfig(s));
+      this.scripts.set(s.name, script);
+      fresh.push(script);
+    }
+    const oldNames = new Set(oldSig.keys());
+    this.config = config;
+    this.instances = next;
+    const starting = next.filter((i) => changed.has(i.name));
+    for (const cfg of starting) {
+      const link = this.attach(cfg);
+      if (link.running) link.openFamily(cfg.family);
+    }
+    await this.refreshAddresses();
+    for (const cfg of starting) this.createMember(cfg);
+    for (const g of config.syncGroups ?? []) if (g.instances.some((n) => changed.has(n))) this.buildGroup(g);
+    for (const script of fresh) script.start();
+    for (const cfg of starting) this.members.get(cfg.name)!.vrrp.start();
+    const names = next.map((i) => i.name);
+    return {
+      kept: names.filter((n) => !changed.has(n)),
+      restarted: names.filter((n) => changed.has(n) && oldNames.has(n)),
+      added: names.filter((n) => !oldNames.has(n)),
+      removed: [...oldNames].filter((n) => !names.includes(n)),
+    };
   }
 
   /** Stops every instance (masters send priority 0 and release their VIPs), waits for VIP removal. */
@@ -215,7 +310,14 @@ export class VrrpService extends EventEmitter {
   private createMember(cfg: NormalInstance): void {
     const link = this.links.get(cfg.interface)!;
     const notifier = new Notifier('INSTANCE', cfg.name, cfg.notify, this.events);
-    const member = { cfg, link, notifier, vipsWanted: false, vipOps: Promise.resolve() } as Member;
+    const member = {
+      cfg,
+      link,
+      notifier,
+      vipsWanted: false,
+      vipOps: Promise.resolve(),
+      unsubscribe: [],
+    } as unknown as Member;
     member.vrrp = new VrrpInstance(
       {
         name: cfg.name,
@@ -250,14 +352,20 @@ export class VrrpService extends EventEmitter {
     for (const t of cfg.trackScripts) {
       const s = this.scripts.get(t.name)!;
       const weight = t.weight ?? s.cfg.weight ?? 0;
-      s.on('change', (up: boolean) => {
+      const apply = (up: boolean): void => {
         member.vrrp.setTrack(
           `script:${t.name}`,
           trackInput(up, weight),
           `script ${t.name} ${up ? 'up' : 'down'}`,
         );
+      };
+      const onChange = (up: boolean): void => {
+        apply(up);
         this.events.publish({ type: 'track', instance: cfg.name, tracker: `script:${t.name}`, ok: up });
-      });
+      };
+      s.on('change', onChange);
+      member.unsubscribe.push(() => s.off('change', onChange));
+      if (s.up !== undefined) apply(s.up);
     }
     for (const t of cfg.trackExternal) {
       const up = this.externals.get(t.name);

@@ -172,6 +172,32 @@ test('external tracking input (health of the daemon virtual services): fault, th
   await stopAll(a, b);
 });
 
+test('reload: unchanged instances keep running, new ones start, changed ones restart, removed ones stop', async () => {
+  const vi2 = instance({ name: 'VI_2', vrid: 52, priority: 150, vips: ['198.51.100.102/24'] });
+  const a = await startVrrp(topo, 'a', { instances: [instance({ priority: 150 })] });
+  const b = await startVrrp(topo, 'b', { instances: [instance({ priority: 100 })] });
+  await a.state('VI_1', 'MASTER', 5000);
+  await b.state('VI_1', 'BACKUP', 5000);
+  let ma = a.mark();
+  a.command(`reload ${JSON.stringify({ instances: [instance({ priority: 150 }), vi2] })}`);
+  const r1 = await a.waitFor((l) => l.type === 'reloaded', 5000, 'reloaded', ma);
+  assert.deepEqual([r1.kept, r1.restarted, r1.added, r1.removed], [['VI_1'], [], ['VI_2'], []]);
+  await a.state('VI_2', 'MASTER', 3000, ma);
+  await until(() => holds(topo, 'a', '198.51.100.102'), 2000, 'VI_2 VIP on a');
+  assert.equal(a.lines.slice(ma).filter((l) => l.type === 'transition' && l.instance === 'VI_1').length, 0);
+  assert.ok(await holds(topo, 'a', VIP), 'VI_1 kept its VIP through the reload');
+  // VI_1 now with priority 50 (restarts; b takes over), VI_2 removed (stops, releases its VIP).
+  ma = a.mark();
+  const mb = b.mark();
+  a.command(`reload ${JSON.stringify({ instances: [instance({ priority: 50 })] })}`);
+  const r2 = await a.waitFor((l) => l.type === 'reloaded', 5000, 'reloaded', ma);
+  assert.deepEqual([r2.kept, r2.restarted, r2.added, r2.removed], [[], ['VI_1'], [], ['VI_2']]);
+  await b.state('VI_1', 'MASTER', 3000, mb);
+  await a.state('VI_1', 'BACKUP', 3000, ma);
+  assert.equal(await holds(topo, 'a', '198.51.100.102'), false);
+  await stopAll(a, b);
+});
+
 test('sync group: a fault on one LAN moves both instances', async () => {
   const log = path.join(tmp, 'group.log');
   const script = path.join(tmp, 'group.sh');
