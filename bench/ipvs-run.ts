@@ -74,8 +74,8 @@ async function main(): Promise<void> {
     throw new Error('addon dump differs from the table ipvsadm -R applied');
   const tt = ipvs.lastTableTimings;
   console.log(
-    `lbd dump: ${lbdDump.toFixed(0)} ms (${dumpedObjects} objects; services ${tt.servicesMs.toFixed(0)} ms, ` +
-      `real server dumps ${tt.destinationsMs.toFixed(0)} ms, decoding ${tt.decodeMs.toFixed(0)} ms)`,
+    `lbd dump: ${lbdDump.toFixed(0)} ms (${dumpedObjects} objects; service dump ${tt.servicesMs.toFixed(0)} ms, ` +
+      `then waiting for real server dumps ${tt.destinationsMs.toFixed(0)} ms, decoding ${tt.decodeMs.toFixed(0)} ms)`,
   );
   const [s, ipvsadmDump] = timed(() =>
     spawnSync('ipvsadm', ['-Sn'], { encoding: 'utf8', maxBuffer: 1 << 30 }),

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,7 +17,8 @@ namespace lbd {
 namespace ipvs {
 namespace {
 
-constexpr size_t kReceiveBuffer = 256 * 1024;  // > the kernel's largest dump skb (32 KiB) and any error
+constexpr size_t kReceiveBuffer = 64 * 1024;  // per datagram: > the kernel's largest dump skb (32 KiB)
+constexpr size_t kReceiveSlots = 4;          // datagrams per recvmmsg
 constexpr size_t kWindowBytes = 60 * 1024;     // one sendmsg stays under the default socket send buffer
 constexpr int kDumpAttempts = 5;
 
@@ -165,7 +167,8 @@ int GenlSocket::Open(const std::string& netns_path) {
   }
   fd_ = fd;
   port_id_ = local.nl_pid;
-  rbuf_.resize(kReceiveBuffer);
+  rbuf_.resize(kReceiveBuffer * kReceiveSlots);
+  rlens_.resize(kReceiveSlots);
   return 0;
 }
 
@@ -188,19 +191,33 @@ int GenlSocket::SendAll(const uint8_t* buf, size_t len) {
 long GenlSocket::Receive() {
   if (fd_ < 0) return -EBADF;
   if (timeout_ms != applied_timeout_ms_) {
-    // A blocking receive with SO_RCVTIMEO: one system call per datagram (no poll before each).
+    // A blocking receive with SO_RCVTIMEO: no poll before each receive.
     timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     applied_timeout_ms_ = timeout_ms;
   }
+  // recvmmsg waits for one datagram, then takes those already queued: a dump's next part (or its
+  // NLMSG_DONE) is queued while the previous one is received, so one call usually gets both.
+  mmsghdr msgs[kReceiveSlots];
+  iovec iov[kReceiveSlots];
+  std::memset(msgs, 0, sizeof msgs);
+  for (size_t i = 0; i < kReceiveSlots; i++) {
+    iov[i].iov_base = rbuf_.data() + i * kReceiveBuffer;
+    iov[i].iov_len = kReceiveBuffer;
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
   while (true) {
-    ssize_t n = recv(fd_, rbuf_.data(), rbuf_.size(), MSG_TRUNC);
+    int n = recvmmsg(fd_, msgs, kReceiveSlots, MSG_WAITFORONE | MSG_TRUNC, nullptr);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return -ETIMEDOUT;
       return -errno;
     }
-    if (static_cast<size_t>(n) > rbuf_.size()) return -EMSGSIZE;
+    for (int i = 0; i < n; i++) {
+      if (msgs[i].msg_len > kReceiveBuffer || (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)) return -EMSGSIZE;
+      rlens_[i] = msgs[i].msg_len;
+    }
     return n;
   }
 }
@@ -239,7 +256,8 @@ int GenlSocket::Exchange(const uint8_t* buf, size_t len, ExchangeResult* out) {
           continue;
         }
         if (n < 0) return static_cast<int>(-n);
-        ForEachMessage(rbuf_.data(), static_cast<size_t>(n), [&](const uint8_t* m, size_t mlen, const nlmsghdr& h) {
+        for (long d = 0; d < n; d++)
+        ForEachMessage(Slot(d), rlens_[d], [&](const uint8_t* m, size_t mlen, const nlmsghdr& h) {
           if (h.nlmsg_type == NLMSG_ERROR) {
             int32_t e;
             uint32_t s;
@@ -338,7 +356,8 @@ int GenlSocket::Batch(const uint8_t* buf, size_t len, size_t window, BatchResult
         }
         return static_cast<int>(-n);
       }
-      ForEachMessage(rbuf_.data(), static_cast<size_t>(n), [&](const uint8_t* m, size_t mlen, const nlmsghdr& h) {
+      for (long d = 0; d < n; d++)
+      ForEachMessage(Slot(d), rlens_[d], [&](const uint8_t* m, size_t mlen, const nlmsghdr& h) {
         if (h.nlmsg_type != NLMSG_ERROR) return;
         int32_t e;
         uint32_t s;

@@ -71,8 +71,10 @@ class GenlSocket {
 
  private:
   int SendAll(const uint8_t* buf, size_t len);
-  // Receives one datagram into rbuf_; returns its length or -errno.
+  // Receives the queued datagrams (at least one, waiting up to timeout_ms) into the slots of rbuf_;
+  // returns how many (lengths in rlens_) or -errno.
   long Receive();
+  const uint8_t* Slot(long i) const { return rbuf_.data() + static_cast<size_t>(i) * (rbuf_.size() / rlens_.size()); }
   uint32_t NextSeq() { return ++seq_ == 0 ? ++seq_ : seq_; }
 
   int fd_ = -1;
@@ -80,6 +82,7 @@ class GenlSocket {
   uint32_t seq_ = 0;
   int applied_timeout_ms_ = -1;
   std::vector<uint8_t> rbuf_;
+  std::vector<size_t> rlens_;
 };
 
 // Parses an NLMSG_ERROR message (header included): errno (positive, 0 for an ACK), the sequence number

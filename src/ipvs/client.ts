@@ -53,8 +53,8 @@ export interface ApplyOptions {
 const E = constants.errno;
 
 export class Ipvs {
-  /** Where the last table() spent its time: the service dump (with decoding), waiting for the real
-   * server dumps (kernel and socket, off the event loop) and decoding them (overlapping the dumps). */
+  /** Where the last table() spent its time: the service dump (kernel and socket), waiting for the real
+   * server dumps (off the event loop) and decoding (overlapping the dumps). */
   lastTableTimings = { servicesMs: 0, destinationsMs: 0, decodeMs: 0 };
 
   private constructor(
@@ -170,30 +170,41 @@ export class Ipvs {
   }
 
   /** Every service with its real servers: one service dump, then the services' real server dumps in
-   * native calls of `chunk` services each. While the thread pool runs the next chunk's dumps, the event
-   * loop decodes the previous one (yielding between chunks). */
+   * native calls of `chunk` services each, pipelined: while the thread pool runs one chunk's dumps, the
+   * event loop decodes the next chunk's services and the previous chunk's real servers. */
   async table(chunk = 500): Promise<VirtualServiceEntry[]> {
     const t0 = performance.now();
-    const services = await this.services();
+    const sr = await this.one((w) => this.enc.dumpServices(w));
+    if (sr.errors[0] !== 0)
+      throw readError('dump-services', 'virtual services', sr.errors[0], sr.messages[0]);
     const t1 = performance.now();
-    let waited = 0;
-    const out: VirtualServiceEntry[] = [];
-    const request = (from: number): Promise<ExchangeReply> => {
-      const w = new MessageWriter(Math.min(chunk, services.length - from) * 72);
-      const to = Math.min(services.length, from + chunk);
-      for (let i = from; i < to; i++) this.enc.dumpDestinations(w, services[i].key);
+    const serviceMessages = this.dataMessages(sr, 0);
+    const nextServices = (): ServiceEntry[] => {
+      const out: ServiceEntry[] = [];
+      while (out.length < chunk) {
+        const n = serviceMessages.next();
+        if (n.done) break;
+        out.push(this.decodeOrThrow('dump-services', () => decodeService(sr.data, n.value)));
+      }
+      return out;
+    };
+    const request = (services: ServiceEntry[]): Promise<ExchangeReply> => {
+      const w = new MessageWriter(services.length * 72);
+      for (const s of services) this.enc.dumpDestinations(w, s.key);
       return this.transport.exchange(w.take());
     };
-    let pending = services.length > 0 ? request(0) : undefined;
-    for (let from = 0; from < services.length; from += chunk) {
+    let waited = 0;
+    const out: VirtualServiceEntry[] = [];
+    let cur = nextServices();
+    let pending = cur.length > 0 ? request(cur) : undefined;
+    while (pending !== undefined) {
+      const next = nextServices(); // while the thread pool dumps `cur`
       const w0 = performance.now();
-      const r = await (pending as Promise<ExchangeReply>);
+      const r = await pending;
       waited += performance.now() - w0;
-      pending = from + chunk < services.length ? request(from + chunk) : undefined;
-      const to = Math.min(services.length, from + chunk);
-      for (let i = from; i < to; i++) {
-        const s = services[i];
-        const k = i - from;
+      pending = next.length > 0 ? request(next) : undefined;
+      for (let k = 0; k < cur.length; k++) {
+        const s = cur[k];
         // A service deleted between the two dumps: skip it (ESRCH), as the table changed meanwhile.
         if (r.errors[k] === E.ESRCH) continue;
         if (r.errors[k] !== 0) {
@@ -211,6 +222,7 @@ export class Ipvs {
         }
         out.push({ ...s, destinations: dests });
       }
+      cur = next;
     }
     const total = performance.now() - t1;
     this.lastTableTimings = { servicesMs: t1 - t0, destinationsMs: waited, decodeMs: total - waited };
