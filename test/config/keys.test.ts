@@ -138,7 +138,7 @@ const EXPECT: Array<[string, unknown]> = [
     'vrrp_instances.0.notify_master',
     { command: '/usr/local/bin/notify master', user: 'root', group: 'root' },
   ],
-  ['vrrp_instances.0.notify_backup', { command: '/usr/local/bin/notify-backup' }],
+  ['vrrp_instances.0.notify_backup', { command: '/usr/local/bin/notify-backup', user: 'nobody' }],
   ['vrrp_instances.0.notify_fault', { command: '/usr/local/bin/notify fault' }],
   ['vrrp_instances.0.notify_stop', { command: '/usr/local/bin/notify-stop' }],
   ['vrrp_instances.0.notify', { command: '/usr/local/bin/notify-any' }],

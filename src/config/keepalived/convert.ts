@@ -75,18 +75,23 @@ export class Converter {
     return undefined;
   }
 
-  /** A script: quoted "path args" [user [group]], or unquoted words forming the command line. */
+  /**
+   * A notify script: SCRIPT [USER [GROUP]], where SCRIPT is one word or a quoted command line with its
+   * arguments (keepalived's notify_* syntax).
+   */
   cmd(s: Statement): DocNode | undefined {
     if (s.args.length === 0) {
       this.diags.error(s, `'${s.keyword}' needs a script`);
       return undefined;
     }
-    const firstQuoted = s.quoted?.[0] === true;
-    if (!firstQuoted || s.args.length === 1) return scalar(argPos(s, 0), s.args.join(' '));
     if (s.args.length > 3) {
-      this.diags.error(argPos(s, 3), `'${s.keyword}' takes a script and at most a user and a group`);
+      this.diags.error(
+        argPos(s, 3),
+        `'${s.keyword}' takes a script and at most a user and a group (quote a script that has arguments)`,
+      );
       return undefined;
     }
+    if (s.args.length === 1) return scalar(argPos(s, 0), s.args[0]);
     const m = mapNode(argPos(s, 0));
     m.entries.push(entry('command', argPos(s, 0), scalar(argPos(s, 0), s.args[0])));
     m.entries.push(entry('user', argPos(s, 1), scalar(argPos(s, 1), s.args[1])));
