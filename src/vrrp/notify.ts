@@ -3,6 +3,7 @@
 // the arguments INSTANCE|GROUP, name, state, priority. Runs are queued per instance: never two at
 // once for one instance, always in transition order.
 import { spawn } from 'node:child_process';
+import { killGroup } from './process-group';
 import { EventStream, VrrpState } from './events';
 
 export interface NotifyConfig {
@@ -24,8 +25,11 @@ function runScript(
   return new Promise((resolve) => {
     // The command line may carry its own arguments, as in keepalived: run it through the shell.
     const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-    const child = spawn('/bin/sh', ['-c', args.length ? `${cmd} ${quoted}` : cmd], { stdio: 'ignore' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const child = spawn('/bin/sh', ['-c', args.length ? `${cmd} ${quoted}` : cmd], {
+      stdio: 'ignore',
+      detached: true,
+    });
+    const timer = setTimeout(() => killGroup(child.pid), timeoutMs);
     child.on('error', () => {
       clearTimeout(timer);
       resolve({ code: 127, signal: null });

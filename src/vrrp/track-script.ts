@@ -2,6 +2,7 @@
 // makes it "up" or "down". weight > 0 adds to the priority while up, weight < 0 adds while down,
 // weight 0 puts the tracking instances in FAULT while down (keepalived semantics).
 import { spawn } from 'node:child_process';
+import { killGroup } from './process-group';
 import { EventEmitter } from 'node:events';
 
 export interface TrackScriptConfig {
@@ -67,8 +68,8 @@ export class TrackScript extends EventEmitter {
 
   private runOnce(): Promise<boolean> {
     return new Promise((resolve) => {
-      const child = spawn('/bin/sh', ['-c', this.cfg.script], { stdio: 'ignore' });
-      const timer = setTimeout(() => child.kill('SIGKILL'), this.cfg.timeoutMs ?? this.cfg.intervalMs);
+      const child = spawn('/bin/sh', ['-c', this.cfg.script], { stdio: 'ignore', detached: true });
+      const timer = setTimeout(() => killGroup(child.pid), this.cfg.timeoutMs ?? this.cfg.intervalMs);
       child.on('error', () => {
         clearTimeout(timer);
         resolve(false);
