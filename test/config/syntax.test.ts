@@ -113,6 +113,20 @@ describe('keepalived.conf syntax', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
+  test('definitions that multiply are stopped, quickly', () => {
+    const t0 = Date.now();
+    for (const text of ['$X=$X $X $X $X $X $X $X $X $X $X\n$X\n', '$M= \\\n$M \\\n$M \\\n$M\n$M\n']) {
+      const r = validateText(text, 'keepalived');
+      assert.ok(
+        r.diagnostics.some(
+          (d) => d.message === 'definitions expand without bound (a definition that uses itself?)',
+        ),
+        JSON.stringify(r.diagnostics),
+      );
+    }
+    assert.ok(Date.now() - t0 < 10_000);
+  });
+
   test('an include cycle is an error, not a hang', () => {
     const dir = tempFiles({ 'a.conf': 'include b.conf\n', 'b.conf': 'include a.conf\n' });
     const r = validate(path.join(dir, 'a.conf'));
@@ -197,6 +211,19 @@ describe('YAML syntax', () => {
     assert.deepEqual(messages(validateText(text, 'yaml')), [
       '205:9 real server 10.1.0.100:80 is listed twice in virtual server TCP 10.0.0.1:80 (first at line 105)',
     ]);
+  });
+
+  test('aliases of aliases ("billion laughs") are stopped', () => {
+    const lines = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 10; i++) {
+      const n = String.fromCharCode(97 + i);
+      const prev = String.fromCharCode(96 + i);
+      lines.push(`${n}: &${n} [${new Array(10).fill('*' + prev).join(', ')}]`);
+    }
+    const r = validateText(lines.join('\n') + '\n', 'yaml');
+    assert.ok(
+      r.diagnostics.some((d) => d.message === 'the document expands to too many nodes (aliases of aliases?)'),
+    );
   });
 
   test('an empty file is a valid, empty configuration', () => {

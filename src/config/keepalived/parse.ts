@@ -32,6 +32,10 @@ export interface ParseOptions {
   configId: string;
 }
 
+/** At most this many characters come out of definitions for one line, and in all. */
+const MAX_LINE_EXPANSION = 1_000_000;
+const MAX_EXPANSION = 32_000_000;
+
 /** Shared by the many statements without arguments ("TCP_CHECK {"); replaced on the first argument. */
 const NO_ARGS: string[] = [];
 const NO_COLS: number[] = [];
@@ -51,6 +55,8 @@ class Parser {
   private current: Statement | undefined;
   private last: Statement | undefined;
   private readonly defs = new Map<string, string>();
+  /** Characters produced by substitutions so far (bounded, against definitions that multiply). */
+  private expanded = 0;
 
   constructor(
     private readonly diags: Diagnostics,
@@ -171,6 +177,14 @@ class Parser {
     }
     if (!t.includes('$')) return [{ text: ' '.repeat(c - 1) + t, col: 0 }];
     const sub = this.substitute(t, st);
+    if (sub === undefined || this.expanded > MAX_EXPANSION) {
+      this.diags.error(
+        { file: st.file, line, column: c },
+        `definitions expand without bound (a definition that uses itself?)`,
+      );
+      return undefined;
+    }
+    this.expanded += sub.length;
     if (sub === t) return [{ text: ' '.repeat(c - 1) + t, col: 0 }];
     const out: Array<{ text: string; col: number }> = [];
     for (const part of sub.split('\n')) {
@@ -189,7 +203,8 @@ class Parser {
     return out;
   }
 
-  private substitute(text: string, st: FileState): string {
+  /** Replaces defined names, recursively; undefined when the result grows without bound. */
+  private substitute(text: string, st: FileState): string | undefined {
     let t = text;
     for (let round = 0; round < 16 && t.includes('$'); round++) {
       const next = t.replace(
@@ -201,6 +216,7 @@ class Parser {
         },
       );
       if (next === t) break;
+      if (next.length > MAX_LINE_EXPANSION) return undefined;
       t = next;
     }
     return t;

@@ -38,9 +38,17 @@ export function loadYamlDocument(
   const top: Position = { file, line: 1, column: 1 };
   if (doc.errors.length > 0) return mapNode(top);
 
-  const convert = (node: unknown, depth: number): DocNode => {
+  // Aliases are expanded: a budget keeps "billion laughs" documents from expanding without end.
+  let budget = 100_000;
+  let exhausted = false;
+  const convert = (node: unknown, depth: number, viaAlias = false): DocNode => {
     if (depth > 64) {
       diags.error(top, 'the document nests too deeply');
+      return scalar(top, null);
+    }
+    if (viaAlias && --budget < 0) {
+      if (!exhausted) diags.error(top, 'the document expands to too many nodes (aliases of aliases?)');
+      exhausted = true;
       return scalar(top, null);
     }
     if (Y.isAlias(node)) {
@@ -49,7 +57,7 @@ export function loadYamlDocument(
         diags.error(pos(node.range?.[0]), `unknown alias *${node.source}`);
         return scalar(pos(node.range?.[0]), null);
       }
-      return convert(target, depth + 1);
+      return convert(target, depth + 1, true);
     }
     if (Y.isMap(node)) {
       const m = mapNode(pos(node.range?.[0]));
@@ -65,14 +73,15 @@ export function loadYamlDocument(
           diags.error(kpos, 'merge keys (<<) are not supported; repeat the settings');
           continue;
         }
-        const value = pair.value === null ? scalar(kpos, null) : convert(pair.value, depth + 1);
+        const value = pair.value === null ? scalar(kpos, null) : convert(pair.value, depth + 1, viaAlias);
         m.entries.push(entry(key, kpos, value));
       }
       return m;
     }
     if (Y.isSeq(node)) {
       const s = seqNode(pos(node.range?.[0]));
-      for (const it of node.items) s.items.push(it === null ? scalar(s, null) : convert(it, depth + 1));
+      for (const it of node.items)
+        s.items.push(it === null ? scalar(s, null) : convert(it, depth + 1, viaAlias));
       return s;
     }
     if (Y.isScalar(node)) {
