@@ -158,7 +158,8 @@ export function randomRules(seed: number, services: number): string {
       const fwd = pick(['-m', '-g', '-i', '-i', '-m']);
       const dsix = fwd === '-i' && r() < 0.2 ? !six : six;
       const a = dsix ? `[${v6()}]` : v4();
-      const p = fwd === '-m' || kind === 'fwm' ? `:${pick([port(), 0, 80])}` : r() < 0.5 ? `:${port()}` : '';
+      const p =
+        fwd === '-m' || kind === 'fwm' ? `:${pick([port(), 0, 80])}` : dsix || r() < 0.5 ? `:${port()}` : '';
       let d = `-a ${svc} -r ${a}${p} ${fwd}`;
       const key = `${a}${fwd === '-m' || kind === 'fwm' ? p : ''}`;
       if (dseen.has(key)) continue;

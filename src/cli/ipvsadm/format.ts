@@ -346,7 +346,9 @@ export function listConns(conns: readonly ConnEntry[], format: number, names?: N
     const mm = String(Math.trunc(c.expires / 60)).padStart(2, '0');
     const ss = String(c.expires % 60).padStart(2, '0');
     const head = `${padR(c.protocol, 3)} ${padR(`${mm}:${ss}`, 6)} ${padR(c.state, 11)} ${padR(cname, 18)} ${padR(vname, 18)}`;
-    if (format & FMT.PERSISTENTCONN) out += `${head} ${padR(dname, 18)} ${padR(c.peName, 16)} ${c.peData}\n`;
+    // ipvsadm prints the engine's columns only for entries that have them
+    if (format & FMT.PERSISTENTCONN && c.peName !== '')
+      out += `${head} ${padR(dname, 18)} ${padR(c.peName, 16)} ${c.peData}\n`;
     else out += `${head} ${dname}\n`;
   }
   return out;

@@ -173,7 +173,25 @@ interface NativeGenlSocket {
 type GenlSocketCtor = new (timeoutMs?: number) => NativeGenlSocket;
 
 function socketClass(): GenlSocketCtor {
-  // Loaded lazily: the addon is only needed when lbctl talks to the kernel.
+  // Loaded lazily: the addon is only needed when lbctl talks to the kernel. The build's own file
+  // first (saves node-gyp-build's directory scans at start-up), else the usual loader.
+  try {
+    const file = require('node:path').resolve(
+      __dirname,
+      '..',
+      '..',
+      '..',
+      '..',
+      'native',
+      'build',
+      'Release',
+      'lbd_native.node',
+    );
+    const addon = require(file) as { ipvs?: { GenlSocket: GenlSocketCtor } };
+    if (addon.ipvs !== undefined) return addon.ipvs.GenlSocket;
+  } catch {
+    // not built there: fall through
+  }
   const { nativeModule } = require('../../net/native') as typeof import('../../net/native');
   return nativeModule<{ GenlSocket: GenlSocketCtor }>('ipvs').GenlSocket;
 }
@@ -521,7 +539,7 @@ function addrText(family: number, b: Buffer, at: number): { text: string; bytes:
   return { text: formatIpv4(bytes.readUInt32BE(0)), bytes };
 }
 
-function decodeService(n: Nest): KernelServiceEntry {
+function decodeService(n: Nest, withStats = true): KernelServiceEntry {
   const af = n.u16(S_AF);
   const family = af === AF_INET6 ? 'inet6' : 'inet';
   const fwmark = n.u32(S_FWMARK);
@@ -562,7 +580,7 @@ function decodeService(n: Nest): KernelServiceEntry {
     timeout: n.u32(S_TIMEOUT),
     netmask,
     pe: pe === '' ? null : pe,
-    stats: readStats(n, S_STATS64, S_STATS),
+    stats: withStats ? readStats(n, S_STATS64, S_STATS) : ZERO_STATS,
     destinations: [],
     rawFlags,
     family,
@@ -632,6 +650,110 @@ function eachMessage(
     if (inner !== null) fn(inner);
     off += (len + 3) & ~3;
   }
+}
+
+// ---- /proc/net/ip_vs -------------------------------------------------------------------------
+
+const PROC_FWD: Record<string, number> = { Masq: 0, Local: 1, Tunnel: 2, Route: 3 };
+
+function procKey(s: KernelServiceEntry): string {
+  if (s.fwmarkValue !== 0) return `FWM ${s.fwmarkValue.toString(16).toUpperCase().padStart(8, '0')}`;
+  const p = s.protoNum === 6 ? 'TCP' : s.protoNum === 17 ? 'UDP' : s.protoNum === 132 ? 'SCTP' : '?';
+  const port = s.portValue.toString(16).toUpperCase().padStart(4, '0');
+  if (s.family === 'inet6') return `${p} [${procIpv6(s.addrBytes)}]:${port}`;
+  return `${p} ${s.addrBytes.toString('hex').toUpperCase()}:${port}`;
+}
+
+/** %pI6: eight 4-digit groups. */
+function procIpv6(b: Buffer): string {
+  const hex = b.toString('hex');
+  let out = '';
+  for (let i = 0; i < 32; i += 4) out += (i ? ':' : '') + hex.slice(i, i + 4);
+  return out;
+}
+
+function procDest(line: string): KernelDestinationEntry | null {
+  const m = /^ {2}-> (?:\[([0-9a-f:]+)\]|([0-9A-F]{8})):([0-9A-F]{4}) +(\S+) +(-?\d+) +(-?\d+) +(-?\d+)/.exec(
+    line,
+  );
+  if (!m) return null;
+  const fwdNum = PROC_FWD[m[4]];
+  if (fwdNum === undefined || fwdNum === 2) return null;
+  let address: string;
+  let bytes: Buffer;
+  if (m[1] !== undefined) {
+    bytes = Buffer.from(m[1].replace(/:/g, ''), 'hex');
+    if (bytes.length !== 16) return null;
+    address = inetNtop6(bytes);
+  } else {
+    bytes = Buffer.from(m[2], 'hex');
+    address = formatIpv4(bytes.readUInt32BE(0));
+  }
+  return {
+    address: address as IpAddress,
+    port: parseInt(m[3], 16) as Port,
+    forward: { method: FWD_NAME[fwdNum] as 'masq' },
+    weight: Number(m[5]) | 0,
+    upperThreshold: 0,
+    lowerThreshold: 0,
+    activeConns: Number(m[6]) >>> 0,
+    inactiveConns: Number(m[7]) >>> 0,
+    persistentConns: 0,
+    stats: ZERO_STATS,
+    family: m[1] !== undefined ? 'inet6' : 'inet',
+    addrBytes: bytes,
+    fwdNum,
+    tunType: 0,
+    tunPort: 0,
+    tunFlags: 0,
+  };
+}
+
+/** Fills the real servers of the services that /proc/net/ip_vs shows unambiguously (none tunnelling);
+ * returns the others. */
+function fillFromProc(svcs: KernelServiceEntry[]): KernelServiceEntry[] {
+  let text: string;
+  try {
+    const fs = require('node:fs') as typeof import('node:fs');
+    text = fs.readFileSync('/proc/net/ip_vs', 'latin1');
+  } catch {
+    return svcs;
+  }
+  const table = new Map<string, KernelDestinationEntry[] | null>();
+  let cur: KernelDestinationEntry[] | null = null;
+  let curKey = '';
+  const lines = text.split('\n');
+  for (let i = 3; i < lines.length; i++) {
+    const line = lines[i];
+    if (line === '') continue;
+    if (line.startsWith('  -> ')) {
+      if (cur === null) continue;
+      const d = procDest(line);
+      if (d === null) {
+        cur = null;
+        table.set(curKey, null);
+      } else cur.push(d);
+      continue;
+    }
+    const sp = line.indexOf(' ');
+    const rest = line.slice(sp).trimStart();
+    curKey = `${line.slice(0, sp)} ${rest.slice(0, rest.indexOf(' '))}`;
+    if (table.has(curKey)) {
+      // two services the file cannot tell apart (a fwmark in both families): netlink for both
+      table.set(curKey, null);
+      cur = null;
+      continue;
+    }
+    cur = [];
+    table.set(curKey, cur);
+  }
+  const rest: KernelServiceEntry[] = [];
+  for (const s of svcs) {
+    const dests = table.get(procKey(s));
+    if (dests === undefined || dests === null) rest.push(s);
+    else (s as { destinations: readonly KernelDestinationEntry[] }).destinations = dests;
+  }
+  return rest;
 }
 
 export class Kernel {
@@ -718,12 +840,22 @@ export class Kernel {
     return out;
   }
 
-  /** Every service (kernel order) with its real servers (kernel order). */
-  async services(): Promise<KernelServiceEntry[]> {
+  /** Every service (kernel order) with its real servers (kernel order). `basic`: only what plain
+   * listings and rules print is needed (address, port, forwarding, weight, active and inactive
+   * connections, tunnel parameters): the real servers then come from one read of /proc/net/ip_vs
+   * (one pass over the kernel's table instead of a netlink dump per service), except for services
+   * with tunnelling servers or that the file does not show unambiguously, read over netlink. */
+  async services(basic = false): Promise<KernelServiceEntry[]> {
     const r = await this.one(this.writer().begin(CMD.GET_SERVICE, NLM_F_DUMP).end());
     const svcs: KernelServiceEntry[] = [];
-    eachMessage(r.data, r.start, r.end, A_SERVICE, S_STATS64, (n) => svcs.push(decodeService(n)));
-    await this.fillDestinations(svcs);
+    eachMessage(r.data, r.start, r.end, A_SERVICE, S_STATS64, (n) => svcs.push(decodeService(n, !basic)));
+    const rest = basic ? fillFromProc(svcs) : svcs;
+    if (process.env.LBCTL_TRACE === '1') {
+      process.stderr.write(
+        `lbctl trace: services dumped, ${rest.length} need netlink at ${performance.now().toFixed(1)} ms\n`,
+      );
+    }
+    await this.fillDestinations(rest);
     return svcs;
   }
 

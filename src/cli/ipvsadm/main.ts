@@ -16,6 +16,12 @@ export interface IpvsadmIo {
   stdin?: () => Promise<string>;
 }
 
+/** LBCTL_TRACE=1: phase times (ms since the process started) on stderr, for start-up work. */
+const TRACE = process.env.LBCTL_TRACE === '1';
+export function trace(what: string): void {
+  if (TRACE) process.stderr.write(`lbctl trace: ${what} at ${performance.now().toFixed(1)} ms\n`);
+}
+
 interface Ctx {
   prog: string;
   out: string[];
@@ -109,8 +115,10 @@ async function list(ctx: Ctx, e: CommandEntry): Promise<void> {
     else ctx.out.push(fmt.listDaemon(d));
     return;
   }
+  trace('kernel open');
   const info = await k.info().catch(listingError);
-  const svcs = await k.services().catch(listingError);
+  const detailed = FMT.STATS | FMT.RATE | FMT.THRESHOLDS | FMT.PERSISTENTCONN | FMT.TUN_INFO;
+  const svcs = await k.services(!e.json && !(format & detailed)).catch(listingError);
   if (e.json) {
     const { servicesDoc } = await import('./json');
     const { cmpServices, glibcMergeSort } = await import('./sort');
@@ -123,7 +131,9 @@ async function list(ctx: Ctx, e: CommandEntry): Promise<void> {
     );
     return;
   }
+  trace(`table read (${svcs.length} services)`);
   ctx.out.push(fmt.listAll(info, svcs, format, await names(format, () => fmt.addressesOf(svcs))));
+  trace('formatted');
 }
 
 function sortedDests(svc: KernelServiceEntry, format: number) {
@@ -184,6 +194,7 @@ export async function kernelFor(ctx: RestoreCtx): Promise<Kernel> {
 
 /** Runs one ipvsadm command line (without the program name); returns the exit status. */
 export async function runIpvsadm(argv: string[], io: IpvsadmIo = {}): Promise<number> {
+  trace('runIpvsadm');
   const ctx: Ctx = { prog: io.prog ?? 'lbctl', out: [], err: [], kernel: null, io };
   const stdout = io.stdout ?? ((s: string) => process.stdout.write(s));
   const stderr = io.stderr ?? ((s: string) => process.stderr.write(s));
@@ -215,5 +226,7 @@ export async function runIpvsadm(argv: string[], io: IpvsadmIo = {}): Promise<nu
   if (out !== '') stdout(out);
   const errText = ctx.err.join('');
   if (errText !== '') stderr(errText);
+  trace('written');
+  if (TRACE) process.on('exit', () => trace('exit'));
   return code;
 }
