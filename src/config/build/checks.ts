@@ -51,6 +51,13 @@ const CHECK_KEYS: Record<CheckerType, ReadonlySet<string>> = {
   MISC_CHECK: keys(...TIMING, 'misc_path', 'misc_timeout', 'misc_dynamic', 'user', 'group'),
   DNS_CHECK: keys(...CONNECT, ...TIMING, 'type', 'name'),
 };
+const CHECK_WHERE: Record<CheckerType, string> = {
+  TCP_CHECK: 'in TCP_CHECK',
+  HTTP_GET: 'in HTTP_GET',
+  SSL_GET: 'in SSL_GET',
+  MISC_CHECK: 'in MISC_CHECK',
+  DNS_CHECK: 'in DNS_CHECK',
+};
 const URL_KEYS = keys('path', 'digest', 'status_code', 'virtualhost', 'regex', 'regex_no_match');
 const UNSUPPORTED_CHECKERS = ['SMTP_CHECK', 'BFD_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK'];
 
@@ -104,7 +111,7 @@ function buildCheck(
   const checker = type as CheckerType;
   const m = body ? r.map(body, checker) : undefined;
   if (body && !m) return undefined;
-  const f = m ? r.fields(m, CHECK_KEYS[checker], `in ${checker}`) : new Fields();
+  const f = m ? r.fields(m, CHECK_KEYS[checker], CHECK_WHERE[checker]) : new Fields();
 
   const delayLoop = r.duration(f.get('delay_loop'), 1, 86_400_000) ?? d.delay_loop;
   const retryDefault = checker === 'DNS_CHECK' ? 3 : checker === 'MISC_CHECK' ? 0 : 1;

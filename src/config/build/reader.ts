@@ -69,7 +69,15 @@ export class Reader {
    * messages ("in vrrp instance 'VI_1'").
    */
   fields(map: MapNode, allowed: ReadonlySet<string>, where: string): Fields {
-    const out = new Fields();
+    // The common case, every key known and none repeated, shares the mapping's own entries.
+    const list = map.entries;
+    let clean = true;
+    for (let i = 0; clean && i < list.length; i++) {
+      if (!allowed.has(list[i].key)) clean = false;
+      else for (let j = 0; j < i; j++) if (list[j].key === list[i].key) clean = false;
+    }
+    if (clean) return new Fields(list);
+    const out = new Fields([]);
     for (const e of map.entries) {
       if (!allowed.has(e.key)) {
         const renamed = RENAMED[e.key];
@@ -264,7 +272,7 @@ export function lineOf(first: { file: string; line: number }, here: { file: stri
  * for each of the many thousands of real servers and checks of a large configuration.
  */
 export class Fields {
-  private readonly list: MapEntry[] = [];
+  constructor(private readonly list: MapEntry[] = []) {}
 
   get size(): number {
     return this.list.length;
