@@ -299,8 +299,19 @@ class Parser {
   private word(w: string, quoted: boolean, file: string, line: number, column: number): void {
     const cur = this.current;
     if (!cur) {
-      const s: Statement = { keyword: w, args: NO_ARGS, argCols: NO_COLS, file, line, column };
-      if (quoted) s.quoted = [];
+      // Every field set here, in one order: all statements share one shape (fast property access).
+      const s: Statement = {
+        keyword: w,
+        args: NO_ARGS,
+        argCols: NO_COLS,
+        quoted: quoted ? [] : undefined,
+        file,
+        line,
+        column,
+        block: undefined,
+        comments: undefined,
+        trailing: undefined,
+      };
       if (this.pendingComments.length > 0) {
         s.comments = this.pendingComments;
         this.pendingComments = [];
@@ -346,7 +357,18 @@ class Parser {
       if (!owner || owner.block) {
         // The block is read (so that braces stay balanced) and dropped.
         this.diags.error({ file, line, column }, `'{' without a keyword before it`);
-        owner = { keyword: '', args: [], argCols: [], file, line, column };
+        owner = {
+          keyword: '',
+          args: [],
+          argCols: [],
+          quoted: undefined,
+          file,
+          line,
+          column,
+          block: undefined,
+          comments: undefined,
+          trailing: undefined,
+        };
       }
     }
     owner.block = [];
