@@ -38,6 +38,7 @@ const INHERITED = [
   'alpha',
   'virtualhost',
 ];
+const INHERITED_SET: ReadonlySet<string> = new Set(INHERITED);
 const VS_KEYS = keys(
   'address',
   'port',
@@ -493,7 +494,7 @@ function readRealServer(
     );
   // The service's defaults, unless the real server overrides some (then a copy).
   let d = vsDefaults;
-  if (INHERITED.some((k) => f.has(k))) {
+  if (f.hasAny(INHERITED_SET)) {
     d = {
       ...vsDefaults,
       delay_loop: r.duration(f.get('delay_loop'), 1, 86_400_000) ?? vsDefaults.delay_loop,

@@ -288,6 +288,13 @@ export class Fields {
     return this.get(key) !== undefined;
   }
 
+  /** Whether any of the keys is present. */
+  hasAny(keys: ReadonlySet<string>): boolean {
+    const l = this.list;
+    for (let i = 0; i < l.length; i++) if (keys.has(l[i].key)) return true;
+    return false;
+  }
+
   set(key: string, e: MapEntry): void {
     void key;
     this.list.push(e);
