@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { CheckConfig, HealthConfigError, RealServerConfig } from '../../src/health';
-import { TestServer, checker, httpServer, response, sleep } from './helpers';
+import * as fs from 'node:fs';
+import { TestServer, checker, httpServer, response, sleep, unansweredPort } from './helpers';
 
 const LATE = 400;
 const tcp = (extra: Partial<CheckConfig> = {}): CheckConfig =>
@@ -195,6 +196,7 @@ describe('health checker', () => {
     const hang = await new TestServer((s) => s.resume()).listen();
     t.after(() => hang.close());
     const { hc } = checker({ random: () => 0 });
+    t.after(() => hc.close());
     hc.setVirtualService({
       id: 'vs',
       real_servers: [
@@ -220,10 +222,56 @@ describe('health checker', () => {
     hc.close();
   });
 
+  test('no file descriptor leaks: successes, refusals, timeouts and hangs, then close', async (t) => {
+    const ok = await new TestServer().listen();
+    const hang = await new TestServer((s) => s.resume()).listen();
+    const closed = await new TestServer().listen();
+    await closed.close();
+    const hole = await unansweredPort();
+    t.after(() => Promise.all([ok.close(), hang.close()]).then(() => hole.close()));
+    const fds = (): number => fs.readdirSync('/proc/self/fd').length;
+    await sleep(50);
+    const before = fds();
+    const { hc } = checker();
+    t.after(() => hc.close());
+    // Distinct source addresses make distinct checks (identical ones would be shared).
+    let n = 0;
+    const many = (port: number, count: number, check: CheckConfig): RealServerConfig[] =>
+      Array.from({ length: count }, () => {
+        const ip = `127.0.${3 + Math.floor(n / 200)}.${(n++ % 200) + 1}`;
+        return { ip, port, checks: [{ ...check, connect_ip: '127.0.0.1', bindto: ip }] };
+      });
+    hc.setVirtualService({
+      id: 'vs',
+      real_servers: [
+        ...many(ok.port, 40, tcp({ delay_loop: 0.1 })),
+        ...many(closed.port, 40, tcp({ delay_loop: 0.1 })),
+        ...many(hole.port, 10, tcp({ delay_loop: 0.1, connect_timeout: 0.15 })),
+        ...many(hang.port, 10, {
+          checker: 'HTTP_GET',
+          url: [{ path: '/' }],
+          delay_loop: 0.1,
+          connect_timeout: 0.15,
+        }),
+      ],
+    });
+    assert.equal(hc.checkCount, 100);
+    await sleep(1000);
+    assert.ok(hc.stats.attempts >= 300, `${hc.stats.attempts} attempts`);
+    assert.ok(hc.stats.failures >= 100);
+    hc.close();
+    let after = fds();
+    for (let i = 0; i < 100 && after > before; i++) {
+      await sleep(20);
+      after = fds();
+    }
+    assert.equal(after, before, 'every socket is closed');
+  });
+
   test('many targets: first checks are spread over the interval', async (t) => {
     const srv = await new TestServer().listen();
     t.after(() => srv.close());
-    const { hc } = checker();
+    const { hc, rec } = checker();
     t.after(() => hc.close());
     const times: number[] = [];
     const t0 = performance.now();
@@ -236,9 +284,8 @@ describe('health checker', () => {
         checks: [tcp({ connect_ip: '127.0.0.1', bindto: `127.0.1.${i + 1}`, delay_loop: 0.5 })],
       })),
     });
-    await sleep(520);
-    const first = times.slice(0, 100);
-    assert.equal(first.length, 100);
+    await sleep(500);
+    const first = await rec.waitFor('100 first checks', () => times.length >= 100 && times.slice(0, 100));
     // Roughly uniform: each fifth of the interval gets some of the first checks.
     const buckets = [0, 0, 0, 0, 0];
     for (const x of first) buckets[Math.min(4, Math.floor(x / 100))]++;

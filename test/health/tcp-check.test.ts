@@ -252,6 +252,7 @@ describe('TCP_CHECK', () => {
     const srv = await new TestServer((s) => s.on('data', () => {})).listen();
     t.after(() => srv.close());
     const { hc } = checker();
+    t.after(() => hc.close());
     hc.setVirtualService({
       id: 'vs',
       real_servers: [
