@@ -179,3 +179,59 @@ export function randomRules(seed: number, services: number): string {
   }
   return lines.join('\n') + '\n';
 }
+
+interface JsonDest {
+  address: string;
+  family: string;
+  port: number;
+  forward: string;
+  tunnel: { type: string; port?: number; checksum?: string } | null;
+  weight: number;
+}
+interface JsonService {
+  protocol: string;
+  family: string;
+  address?: string;
+  port?: number;
+  fwmark?: number;
+  scheduler: string;
+  flags: { persistent: boolean; onePacket: boolean; scheduler: string[] };
+  timeout: number;
+  netmask: string | number;
+  pe: string | null;
+  destinations: JsonDest[];
+}
+
+/** `lbctl -L --json` written back as ipvsadm -Sn rules (to check the JSON against ipvsadm). */
+export function jsonToRules(doc: { services: JsonService[] }): string {
+  const lines: string[] = [];
+  const ep = (family: string, a: string, p: number) => (family === 'inet6' ? `[${a}]:${p}` : `${a}:${p}`);
+  for (const s of doc.services) {
+    const name =
+      s.protocol === 'fwmark'
+        ? `-f ${s.fwmark}${s.family === 'inet6' ? ' -6' : ''}`
+        : `${s.protocol === 'tcp' ? '-t' : s.protocol === 'udp' ? '-u' : '--sctp-service'} ${ep(s.family, s.address ?? '', s.port ?? 0)}`;
+    let line = `-A ${name} -s ${s.scheduler}`;
+    if (s.flags.persistent) {
+      line += ` -p ${s.timeout}`;
+      if (s.netmask !== '255.255.255.255' && s.netmask !== 128) line += ` -M ${s.netmask}`;
+    }
+    if (s.pe !== null) line += ` --pe ${s.pe}`;
+    if (s.flags.onePacket) line += ' -o';
+    if (s.flags.scheduler.length > 0) {
+      const own = s.scheduler === 'sh' || s.scheduler === 'mh';
+      line += ` -b ${s.flags.scheduler.filter((f) => !own || f !== 'flag-3').join(',')}`;
+    }
+    lines.push(line);
+    for (const d of s.destinations) {
+      let dl = `-a ${name} -r ${ep(d.family, d.address, d.port)} ${d.forward === 'masq' ? '-m' : d.forward === 'tunnel' ? '-i' : '-g'} -w ${d.weight}`;
+      if (d.tunnel !== null) {
+        dl += ` --tun-type ${d.tunnel.type}`;
+        if (d.tunnel.type === 'gue') dl += ` --tun-port ${d.tunnel.port}`;
+        if (d.tunnel.type !== 'ipip') dl += ` --tun-${d.tunnel.checksum}`;
+      }
+      lines.push(dl);
+    }
+  }
+  return lines.join('\n') + '\n';
+}

@@ -88,14 +88,15 @@ function tunInfo(d: KernelDestinationEntry): string | null {
 function schedFlags(s: KernelServiceEntry): string {
   const f = s.rawFlags;
   const out: string[] = [];
+  // ipvsadm names only sh's and mh's own flags for those schedulers (a flag-3 there prints "()")
   if (s.scheduler === 'sh' || s.scheduler === 'mh') {
     if (f & 0x8) out.push(`${s.scheduler}-fallback`);
     if (f & 0x10) out.push(`${s.scheduler}-port`);
   } else {
     if (f & 0x8) out.push('flag-1');
     if (f & 0x10) out.push('flag-2');
+    if (f & 0x20) out.push('flag-3');
   }
-  if (f & 0x20) out.push('flag-3');
   return out.join(',');
 }
 
