@@ -129,7 +129,7 @@ describe('MISC_CHECK', () => {
     assert.equal(alive(pid), true);
     hc.removeVirtualService('vs');
     for (let i = 0; i < 100 && alive(pid); i++) await sleep(20);
-    assert.equal(alive(pid), false);
+    assert.equal(alive(pid), false, alive(pid) ? fs.readFileSync(`/proc/${pid}/stat`, 'utf8') : '');
     assert.equal(hc.checkCount, 0);
     assert.equal(hc.scripts.active, 0);
   });
