@@ -55,6 +55,11 @@ class Parser {
   private current: Statement | undefined;
   private last: Statement | undefined;
   private readonly defs = new Map<string, string>();
+  private readonly wbuf: string[] = [];
+  private readonly cbuf: number[] = [];
+  private readonly qbuf: boolean[] = [];
+  private nargs = 0;
+  private anyQuoted = false;
   /** Characters produced by substitutions so far (bounded, against definitions that multiply). */
   private expanded = 0;
 
@@ -319,24 +324,32 @@ class Parser {
       this.current = s;
       return;
     }
-    if (cur.args === NO_ARGS) {
-      cur.args = [w];
-      cur.argCols = [column];
-    } else {
-      cur.args.push(w);
-      cur.argCols.push(column);
+    // Arguments gather in reused buffers and are copied once, at their exact size, when the statement ends.
+    const n = this.nargs++;
+    this.wbuf[n] = w;
+    this.cbuf[n] = column;
+    this.qbuf[n] = quoted;
+    if (quoted) this.anyQuoted = true;
+  }
+
+  /** Gives the current statement its arguments. */
+  private takeArgs(s: Statement): void {
+    const n = this.nargs;
+    if (n > 0) {
+      s.args = this.wbuf.slice(0, n);
+      s.argCols = this.cbuf.slice(0, n);
+      if (this.anyQuoted || s.quoted) s.quoted = this.qbuf.slice(0, n);
     }
-    if (quoted || cur.quoted) {
-      cur.quoted ??= cur.args.map(() => false);
-      cur.quoted[cur.args.length - 1] = quoted;
-    }
+    this.nargs = 0;
+    this.anyQuoted = false;
   }
 
   private endStatement(includeStack: string[]): void {
     const s = this.current;
     if (!s) return;
     this.current = undefined;
-    if (s.keyword === 'include' || /^include[rmwba]$/.test(s.keyword)) {
+    this.takeArgs(s);
+    if (s.keyword.charCodeAt(0) === 105 /* i */ && /^include[rmwba]?$/.test(s.keyword)) {
       this.include(s, includeStack);
       return;
     }
@@ -349,6 +362,7 @@ class Parser {
     let owner = this.current;
     if (owner) {
       this.current = undefined;
+      this.takeArgs(owner);
       this.stack[this.stack.length - 1].push(owner);
       if (this.stack.length === 1) this.flushRoot();
     } else {
