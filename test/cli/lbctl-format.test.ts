@@ -300,3 +300,37 @@ test('JSON: 64-bit counters as exact decimal strings', () => {
   );
   assert.equal(doc.version, '1.2.1');
 });
+
+test('/proc/net/ip_vs: real servers by service key, tunnels and ambiguous keys left to netlink', async () => {
+  const { procKey, procTable } = await import('../../src/cli/ipvsadm/kernel');
+  const text =
+    'IP Virtual Server version 1.2.1 (size=4096)\n' +
+    'Prot LocalAddress:Port Scheduler Flags\n' +
+    '  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n' +
+    'TCP  01020304:0050 wrr \n' +
+    '  -> 0A000003:0050      Route   1      0          0         \n' +
+    '  -> 0A000001:1F90      Masq    3      2          1         \n' +
+    'UDP  [2001:0db8:0000:0000:0000:0000:0000:0001]:0035 sh persistent 300 00000040\n' +
+    '  -> [2001:0db8:0000:0000:0000:0000:0000:0010]:0035      Tunnel  1      0          0         \n' +
+    'TCP  [2001:0db8:0000:0000:0000:0000:0000:0001]:0050 rr \n' +
+    '  -> [::ffff:0a00:0001]:0050      Masq    70000  0          0         \n' +
+    'FWM  00000011 mh persistent 60 FFFFFF00\n' +
+    '  -> 0A000009:0000      Local   5      0          0         \n' +
+    'FWM  00000012 rr \n' +
+    'FWM  00000012 rr \n';
+  const t = procTable(text);
+  assert.equal(procKey(TABLE[0]), 'TCP 01020304:0050');
+  assert.equal(procKey(TABLE[1]), 'UDP [2001:0db8:0000:0000:0000:0000:0000:0001]:0035');
+  assert.equal(procKey(TABLE[3]), 'FWM 00000011');
+  const tcp = t.get('TCP 01020304:0050');
+  assert.deepEqual(
+    tcp?.map((d) => [d.address, d.port, d.fwdNum, d.weight, d.activeConns, d.inactiveConns]),
+    [
+      ['10.0.0.3', 80, 3, 1, 0, 0],
+      ['10.0.0.1', 8080, 0, 3, 2, 1],
+    ],
+  );
+  assert.equal(t.get('UDP [2001:0db8:0000:0000:0000:0000:0000:0001]:0035'), null);
+  assert.equal(t.get('FWM 00000011')?.[0].fwdNum, 1);
+  assert.equal(t.get('FWM 00000012'), null);
+});

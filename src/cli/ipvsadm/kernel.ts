@@ -656,7 +656,8 @@ function eachMessage(
 
 const PROC_FWD: Record<string, number> = { Masq: 0, Local: 1, Tunnel: 2, Route: 3 };
 
-function procKey(s: KernelServiceEntry): string {
+/** The key of a service as /proc/net/ip_vs writes it ("TCP 0A000001:0050", "FWM 00000011"). */
+export function procKey(s: KernelServiceEntry): string {
   if (s.fwmarkValue !== 0) return `FWM ${s.fwmarkValue.toString(16).toUpperCase().padStart(8, '0')}`;
   const p = s.protoNum === 6 ? 'TCP' : s.protoNum === 17 ? 'UDP' : s.protoNum === 132 ? 'SCTP' : '?';
   const port = s.portValue.toString(16).toUpperCase().padStart(4, '0');
@@ -719,6 +720,18 @@ function fillFromProc(svcs: KernelServiceEntry[]): KernelServiceEntry[] {
   } catch {
     return svcs;
   }
+  const table = procTable(text);
+  const rest: KernelServiceEntry[] = [];
+  for (const s of svcs) {
+    const dests = table.get(procKey(s));
+    if (dests === undefined || dests === null) rest.push(s);
+    else (s as { destinations: readonly KernelDestinationEntry[] }).destinations = dests;
+  }
+  return rest;
+}
+
+/** /proc/net/ip_vs as service key -> real servers (null: not usable, read the service over netlink). */
+export function procTable(text: string): Map<string, KernelDestinationEntry[] | null> {
   const table = new Map<string, KernelDestinationEntry[] | null>();
   let cur: KernelDestinationEntry[] | null = null;
   let curKey = '';
@@ -747,13 +760,7 @@ function fillFromProc(svcs: KernelServiceEntry[]): KernelServiceEntry[] {
     cur = [];
     table.set(curKey, cur);
   }
-  const rest: KernelServiceEntry[] = [];
-  for (const s of svcs) {
-    const dests = table.get(procKey(s));
-    if (dests === undefined || dests === null) rest.push(s);
-    else (s as { destinations: readonly KernelDestinationEntry[] }).destinations = dests;
-  }
-  return rest;
+  return table;
 }
 
 export class Kernel {
