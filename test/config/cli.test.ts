@@ -83,6 +83,25 @@ describe('lbctl validate / lbd --validate', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
+  test('--host-checks error makes them errors', () => {
+    const dir = tempFiles({
+      'v.yaml': 'vrrp_instances:\n  V: { interface: lbd-nope0, virtual_router_id: 1 }\n',
+    });
+    const file = path.join(dir, 'v.yaml');
+    for (const r of [
+      run('lbctl', 'validate', '--host-checks', 'error', file),
+      run('lbd', '--validate', '--host-checks=error', '-f', file),
+    ]) {
+      assert.equal(r.status, 1);
+      assert.match(
+        r.stderr,
+        /v\.yaml:2:19: error: interface 'lbd-nope0' \(interface of vrrp_instance 'V'\) does not exist/,
+      );
+    }
+    assert.equal(run('lbctl', 'validate', '--host-checks', 'off', file).stderr, '');
+    fs.rmSync(dir, { recursive: true });
+  });
+
   test('usage mistakes exit 2', () => {
     assert.equal(run('lbctl', 'validate').status, 2);
     assert.equal(run('lbctl', 'validate', '--format', 'json', 'x').status, 2);
