@@ -45,7 +45,15 @@ export class Scheduler {
   };
   private closed = false;
 
-  constructor(readonly now: Clock = monotonicNow) {}
+  /**
+   * @param now monotonic clock in ms
+   * @param slackMs tasks due within this much of a run fire in that run (a little early): fewer
+   *   wake-ups when thousands of tasks are spread over an interval
+   */
+  constructor(
+    readonly now: Clock = monotonicNow,
+    private readonly slackMs = 0.5,
+  ) {}
 
   get size(): number {
     return this.heap.length;
@@ -111,7 +119,7 @@ export class Scheduler {
     this.timer = null;
     this.armedAt = Infinity;
     const start = this.now();
-    const limit = start + 0.5;
+    const limit = start + this.slackMs;
     let n = 0;
     while (this.heap.length > 0 && this.heap[0].due <= limit) {
       const task = this.pop();
@@ -145,7 +153,7 @@ export class Scheduler {
     const due = this.heap[0].due;
     if (this.timer !== null && this.armedAt <= due) return;
     if (this.timer !== null) clearTimeout(this.timer);
-    const delay = Math.max(0, due - this.now());
+    const delay = Math.max(0, due - this.slackMs - this.now());
     this.armedAt = due;
     this.timer = setTimeout(this.onTimer, delay);
   }

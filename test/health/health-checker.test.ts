@@ -66,7 +66,7 @@ describe('health checker', () => {
     await servers[2].close(); // sum 3: not below 4 - 1
     await rec.transition(id(2), 1);
     await sleep(150);
-    assert.equal(rec.quorum.length, 1);
+    assert.equal(rec.quorum.length, 1, JSON.stringify({ q: rec.quorum, s: rec.server }));
     await servers[1].close(); // sum 1: lost
     const down2 = await rec.transition(id(1), 1);
     const lost = rec.quorum[1];
@@ -78,7 +78,7 @@ describe('health checker', () => {
     await servers[1].listen('127.0.0.1', servers[1].port); // sum 3: not yet 4 + 1
     await rec.transition(id(1), 2);
     await sleep(150);
-    assert.equal(rec.quorum.length, 2);
+    assert.equal(rec.quorum.length, 2, JSON.stringify({ q: rec.quorum, s: rec.server }));
     await servers[2].listen('127.0.0.1', servers[2].port); // sum 6: regained
     await rec.transition(id(2), 2);
     const regained = await rec.waitFor('quorum up', () => rec.quorum[2]);
