@@ -156,42 +156,50 @@ function destinationOf(rs: RealServer, key: ServiceKey, weight: number): Destina
   });
 }
 
+/** The services lbd wants in the kernel for one configured virtual server (a group gives several). */
+export function desiredServices(
+  config: Config,
+  vs: VirtualServer,
+  health: HealthView,
+  drains: DrainView = NO_DRAINS,
+): VirtualService[] {
+  const out: VirtualService[] = [];
+  for (const key of serviceKeys(config, vs)) {
+    const destinations: Destination[] = [];
+    const seen = new Set<string>();
+    for (const rs of vs.real_servers) {
+      const id = realServerId(rs, key);
+      const decision = health.server(vs.id, id) ?? { present: true, weight: rs.weight };
+      const drain = drains.state(vs.id, id);
+      if (!decision.present || drain === 'drained') continue;
+      const weight = drain === 'draining' ? 0 : decision.weight;
+      destinations.push(destinationOf(rs, key, weight));
+      seen.add(id);
+    }
+    for (const d of drains.leaving(vs.id)) {
+      const id = serverId(d.address, d.port);
+      if (!seen.has(id)) destinations.push({ ...d, weight: 0 });
+    }
+    const sorry = vs.sorry_server;
+    if (sorry && health.quorumLost(vs.id)) {
+      const port = sorry.port ?? (key.protocol === 'fwmark' ? 0 : key.port);
+      const id = serverId(sorry.address, port);
+      if (!seen.has(id)) {
+        destinations.push(
+          makeDestination(ip(sorry.address), toPort(port), { forward: forwardOf(sorry.forwarding) }),
+        );
+      }
+    }
+    out.push({ ...serviceOf(vs, key), destinations });
+  }
+  return out;
+}
+
 /** The whole table lbd wants in the kernel. */
 export function desiredTable(
   config: Config,
   health: HealthView,
   drains: DrainView = NO_DRAINS,
 ): VirtualService[] {
-  const table: VirtualService[] = [];
-  for (const vs of config.virtual_servers) {
-    for (const key of serviceKeys(config, vs)) {
-      const destinations: Destination[] = [];
-      const seen = new Set<string>();
-      for (const rs of vs.real_servers) {
-        const id = realServerId(rs, key);
-        const decision = health.server(vs.id, id) ?? { present: true, weight: rs.weight };
-        const drain = drains.state(vs.id, id);
-        if (!decision.present || drain === 'drained') continue;
-        const weight = drain === 'draining' ? 0 : decision.weight;
-        destinations.push(destinationOf(rs, key, weight));
-        seen.add(id);
-      }
-      for (const d of drains.leaving(vs.id)) {
-        const id = serverId(d.address, d.port);
-        if (!seen.has(id)) destinations.push({ ...d, weight: 0 });
-      }
-      const sorry = vs.sorry_server;
-      if (sorry && health.quorumLost(vs.id)) {
-        const port = sorry.port ?? (key.protocol === 'fwmark' ? 0 : key.port);
-        const id = serverId(sorry.address, port);
-        if (!seen.has(id)) {
-          destinations.push(
-            makeDestination(ip(sorry.address), toPort(port), { forward: forwardOf(sorry.forwarding) }),
-          );
-        }
-      }
-      table.push({ ...serviceOf(vs, key), destinations });
-    }
-  }
-  return table;
+  return config.virtual_servers.flatMap((vs) => desiredServices(config, vs, health, drains));
 }

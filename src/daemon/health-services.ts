@@ -72,26 +72,29 @@ function realServerConfig(rs: RealServer, vs: VirtualServer, port: number): Real
   };
 }
 
-/** Health checker configuration of every virtual server (ids are the config's virtual server ids). */
+/** Health checker configuration of one virtual server (its id is the config's virtual server id). */
+export function healthService(config: Config, vs: VirtualServer): VirtualServiceConfig {
+  // The real servers' ports as the desired table programs them, for the first of the server's keys.
+  const key = serviceKeys(config, vs)[0];
+  const out: VirtualServiceConfig = {
+    id: vs.id,
+    quorum: vs.quorum,
+    hysteresis: vs.hysteresis,
+    delay_loop: s(vs.delay_loop),
+    alpha: vs.alpha,
+    inhibit_on_failure: vs.inhibit_on_failure,
+    real_servers: vs.real_servers.map((rs) =>
+      realServerConfig(rs, vs, key ? realServerPort(rs, key) : (rs.port ?? 0)),
+    ),
+  };
+  if (vs.sorry_server) {
+    const port = vs.sorry_server.port ?? (key && key.protocol !== 'fwmark' ? key.port : 0);
+    out.sorry_server = { ip: vs.sorry_server.address, port };
+  }
+  return out;
+}
+
+/** Health checker configuration of every virtual server. */
 export function healthServices(config: Config): VirtualServiceConfig[] {
-  return config.virtual_servers.map((vs) => {
-    // The real servers' ports as the desired table programs them, for the first of the server's keys.
-    const key = serviceKeys(config, vs)[0];
-    const out: VirtualServiceConfig = {
-      id: vs.id,
-      quorum: vs.quorum,
-      hysteresis: vs.hysteresis,
-      delay_loop: s(vs.delay_loop),
-      alpha: vs.alpha,
-      inhibit_on_failure: vs.inhibit_on_failure,
-      real_servers: vs.real_servers.map((rs) =>
-        realServerConfig(rs, vs, key ? realServerPort(rs, key) : (rs.port ?? 0)),
-      ),
-    };
-    if (vs.sorry_server) {
-      const port = vs.sorry_server.port ?? (key && key.protocol !== 'fwmark' ? key.port : 0);
-      out.sorry_server = { ip: vs.sorry_server.address, port };
-    }
-    return out;
-  });
+  return config.virtual_servers.map((vs) => healthService(config, vs));
 }

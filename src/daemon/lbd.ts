@@ -6,7 +6,7 @@
 //   await lbd.stop();    // priority 0 adverts, VIPs removed, IPVS left as it is
 import { ConfigError, formatDiagnostic } from '../config/diagnostics';
 import { loadConfigFile, validateConfigFile, type ConfigFormat, type LoadOptions } from '../config/load';
-import type { Config } from '../config/model';
+import type { Config, VirtualServer } from '../config/model';
 import { HealthChecker, serverId } from '../health';
 import {
   Ipvs,
@@ -21,13 +21,13 @@ import {
 import { VrrpService } from '../vrrp/service';
 import { ControlError } from './control-protocol';
 import { ControlServer } from './control-server';
-import { desiredTable, serviceKeys, type HealthView, type ServerDecision } from './desired-table';
+import { desiredServices, serviceKeys, type HealthView, type ServerDecision } from './desired-table';
 import { Drainer } from './drainer';
 import { EventLog } from './event-log';
-import { healthServices } from './health-services';
+import { healthService } from './health-services';
 import type { Logger, Logs } from './logger';
 import { acquirePidFile } from './pidfile';
-import { Reconciler } from './reconciler';
+import { Reconciler, type DesiredSource } from './reconciler';
 import { SdNotify } from './sd-notify';
 import { vrrpConfig } from './vrrp-config';
 
@@ -68,6 +68,12 @@ export class Lbd {
   readonly startedAt = Date.now();
   lastReload: { at: string; ok: boolean; errors: number } | undefined;
   private readonly decisions = new Map<string, Map<string, ServerDecision>>();
+  /** The desired services of each configured virtual server (by its id), computed when needed. */
+  private readonly cache = new Map<string, VirtualService[]>();
+  /** Per configured virtual server: its service ids, and a fingerprint of its configuration. */
+  private serviceIdsOf = new Map<string, string[]>();
+  private fingerprints = new Map<string, string>();
+  private vsByServiceId = new Map<string, VirtualServer>();
   private readonly quorumLost = new Set<string>();
   private readonly log: Logger;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -85,19 +91,66 @@ export class Lbd {
     quorumLost: (vs) => this.quorumLost.has(vs),
   };
 
+  private servicesOf(vs: VirtualServer): VirtualService[] {
+    let services = this.cache.get(vs.id);
+    if (!services) {
+      services = desiredServices(this.config, vs, this.healthView, this.drainer);
+      this.cache.set(vs.id, services);
+    }
+    return services;
+  }
+
+  private readonly desiredSource: DesiredSource = {
+    all: () => this.config.virtual_servers.flatMap((vs) => this.servicesOf(vs)),
+    some: (ids) => {
+      const vss = new Set<VirtualServer>();
+      for (const id of ids) {
+        const vs = this.vsByServiceId.get(id);
+        if (vs) vss.add(vs);
+      }
+      const out: VirtualService[] = [];
+      for (const vs of vss) for (const s of this.servicesOf(vs)) if (ids.has(serviceId(s.key))) out.push(s);
+      return out;
+    },
+  };
+
+  /** The whole table lbd wants now. */
   desired(): VirtualService[] {
-    return desiredTable(this.config, this.healthView, this.drainer);
+    return this.desiredSource.all();
+  }
+
+  /** Something about a configured virtual server changed: recompute it and reconcile its services. */
+  private touch(vsId: string, reason: string): void {
+    this.cache.delete(vsId);
+    void this.reconciler?.request(reason, this.serviceIdsOf.get(vsId) ?? []);
+  }
+
+  /** Indexes the current configuration: service ids and fingerprints of each virtual server. */
+  private indexConfig(): void {
+    this.serviceIdsOf = new Map();
+    this.vsByServiceId = new Map();
+    this.fingerprints = new Map();
+    const groups = new Map(this.config.virtual_server_groups.map((g) => [g.name, JSON.stringify(g)]));
+    for (const vs of this.config.virtual_servers) {
+      const ids = serviceKeys(this.config, vs).map(serviceId);
+      this.serviceIdsOf.set(vs.id, ids);
+      for (const id of ids) this.vsByServiceId.set(id, vs);
+      const group = vs.key.kind === 'group' ? groups.get(vs.key.group) : '';
+      this.fingerprints.set(vs.id, JSON.stringify(vs) + (group ?? ''));
+    }
   }
 
   async start(): Promise<void> {
     const loaded = loadConfigFile(this.opts.configFile, this.loadOptions());
     this.config = loaded.config;
+    this.indexConfig();
     for (const w of loaded.warnings) this.opts.logs.for('config').warn(formatDiagnostic(w));
     if (this.opts.pidFile) this.releasePid = acquirePidFile(this.opts.pidFile);
     try {
       await this.startIpvs();
       this.wireHealth();
-      for (const vs of healthServices(this.config)) this.health.setVirtualService(vs);
+      for (const vs of this.config.virtual_servers)
+        this.health.setVirtualService(healthService(this.config, vs));
       if (this.reconciler) await this.reconciler.request('start');
       await this.startVrrp();
       await this.startControl();
@@ -148,7 +201,7 @@ export class Lbd {
       });
     }
     this.reconciler = new Reconciler(this.ipvs, {
-      desired: () => this.desired(),
+      desired: this.desiredSource,
       log: this.opts.logs.for('reconcile'),
       onEvent: (e) => this.events.publish({ source: 'reconcile', ...e }),
       ...(this.opts.stateFile ? { stateFile: this.opts.stateFile } : {}),
@@ -161,7 +214,7 @@ export class Lbd {
       let m = this.decisions.get(e.vs);
       if (!m) this.decisions.set(e.vs, (m = new Map()));
       m.set(e.server, { present: e.present, weight: e.weight });
-      void this.reconciler?.request('health');
+      this.touch(e.vs, 'health');
     });
     this.health.on('server', (e) => {
       if (!e.initial) {
@@ -195,7 +248,7 @@ export class Lbd {
         sum: e.sum,
         quorum: e.quorum,
       });
-      void this.reconciler?.request('quorum');
+      this.touch(e.vs, 'quorum');
     });
     this.health.on('failure', (e) =>
       log.info({ check: e.check, reason: e.reason, retrying: e.retrying }, 'check failed'),
@@ -269,11 +322,13 @@ export class Lbd {
       }
     }
     if (this.drainer.tick((vs, server) => conns.get(`${vs} ${server}`))) {
-      for (const d of this.drainer.list()) {
-        if (d.state === 'drained')
-          this.events.publish({ source: 'drain', type: 'drained', vs: d.vs, server: d.server });
+      const done = new Set<string>();
+      for (const w of waiting) {
+        if (this.drainer.state(w.vs, w.server) === 'draining') continue;
+        this.events.publish({ source: 'drain', type: 'drained', vs: w.vs, server: w.server });
+        done.add(w.vs);
       }
-      await this.reconciler?.request('drain');
+      for (const vs of done) this.touch(vs, 'drain');
     }
   }
 
@@ -282,10 +337,7 @@ export class Lbd {
   async reload(): Promise<{ changes: number; summary: string }> {
     this.sd.reloading();
     try {
-      const r = validateConfigFile(this.opts.configFile, {
-        hostChecks: 'error',
-        ...(this.opts.format ? { format: this.opts.format } : {}),
-      });
+      const r = validateConfigFile(this.opts.configFile, this.loadOptions());
       if (!r.config) {
         const errors = r.diagnostics.filter((d) => d.severity === 'error');
         this.lastReload = { at: new Date().toISOString(), ok: false, errors: errors.length };
@@ -308,17 +360,41 @@ export class Lbd {
           'the new configuration needs IPVS, which this lbd was started without; restart lbd',
         );
       }
-      const before = this.desired();
       const old = this.config;
+      const oldIds = this.serviceIdsOf;
+      const oldFingerprints = this.fingerprints;
       this.config = r.config;
-      this.drainLeavingServers(before);
-      const services = healthServices(this.config);
-      const ids = new Set(services.map((s) => s.id));
-      for (const id of this.health.virtualServices()) if (!ids.has(id)) this.health.removeVirtualService(id);
-      for (const vs of services) this.health.setVirtualService(vs);
+      this.indexConfig();
+      // Only the virtual servers whose configuration changed are touched.
+      const changed = new Set<string>();
+      for (const [id, fp] of this.fingerprints) if (oldFingerprints.get(id) !== fp) changed.add(id);
+      const removed = [...oldFingerprints.keys()].filter((id) => !this.fingerprints.has(id));
+      // What was programmed for the changed ones (to drain the real servers they lose).
+      const oldById = new Map(old.virtual_servers.map((vs) => [vs.id, vs]));
+      const oldServices = new Map<string, VirtualService[]>();
+      for (const id of changed) {
+        const was = oldById.get(id);
+        if (was)
+          oldServices.set(id, this.cache.get(id) ?? desiredServices(old, was, this.healthView, this.drainer));
+      }
+      const dirty = new Set<string>();
+      for (const id of [...changed, ...removed]) {
+        for (const sid of oldIds.get(id) ?? []) dirty.add(sid);
+        for (const sid of this.serviceIdsOf.get(id) ?? []) dirty.add(sid);
+        this.cache.delete(id);
+      }
+      for (const id of removed) {
+        this.health.removeVirtualService(id);
+        this.decisions.delete(id);
+        this.quorumLost.delete(id);
+      }
+      for (const vs of this.config.virtual_servers) {
+        if (changed.has(vs.id)) this.health.setVirtualService(healthService(this.config, vs));
+      }
+      this.drainLeavingServers(changed, oldServices);
       await this.reloadVrrp(old);
       const opsBefore = totalOperations(this.reconciler);
-      await this.reconciler?.request('reload');
+      await this.reconciler?.request('reload', dirty);
       const changes = totalOperations(this.reconciler) - opsBefore;
       this.lastReload = { at: new Date().toISOString(), ok: true, errors: 0 };
       const summary = `${this.config.virtual_servers.length} virtual servers, ${this.config.vrrp_instances.length} VRRP instances`;
@@ -331,26 +407,39 @@ export class Lbd {
   }
 
   /** Real servers programmed now that the new configuration drops are drained, not cut. */
-  private drainLeavingServers(before: VirtualService[]): void {
-    const after = new Map(this.desired().map((s) => [serviceId(s.key), s]));
+  private drainLeavingServers(
+    changed: ReadonlySet<string>,
+    before: ReadonlyMap<string, VirtualService[]>,
+  ): void {
     for (const vs of this.config.virtual_servers) {
-      for (const key of serviceKeys(this.config, vs)) {
-        const was = before.find((s) => serviceId(s.key) === serviceId(key));
-        const now = after.get(serviceId(key));
-        if (!was || !now) continue;
-        const keep = new Set(now.destinations.map((d) => serverId(d.address, d.port)));
-        for (const d of was.destinations) {
-          if (!keep.has(serverId(d.address, d.port))) this.drainer.leave(vs.id, d, key.protocol === 'udp');
+      if (!changed.has(vs.id)) continue;
+      const was = new Map((before.get(vs.id) ?? []).map((s) => [serviceId(s.key), s]));
+      for (const cur of this.servicesOf(vs)) {
+        const old = was.get(serviceId(cur.key));
+        if (!old) continue;
+        const keep = new Set(cur.destinations.map((d) => serverId(d.address, d.port)));
+        let left = false;
+        for (const d of old.destinations) {
+          if (keep.has(serverId(d.address, d.port))) continue;
+          this.drainer.leave(vs.id, d, cur.key.protocol === 'udp');
+          left = true;
         }
+        if (left) this.cache.delete(vs.id);
       }
     }
   }
 
+  /** Unchanged VRRP instances keep running (state, VIPs, no gratuitous ARP); changed ones restart. */
   private async reloadVrrp(old: Config): Promise<void> {
-    const before = JSON.stringify(vrrpConfig(old));
-    const after = JSON.stringify(vrrpConfig(this.config));
-    if (before === after) return;
-    this.log.warn('VRRP configuration changed: restarting the VRRP instances');
+    const next = vrrpConfig(this.config);
+    if (JSON.stringify(vrrpConfig(old)) === JSON.stringify(next)) return;
+    if (this.vrrp && next.instances.length > 0) {
+      const r = await this.vrrp.reload(next);
+      this.log.info(r, 'VRRP reloaded');
+      this.events.publish({ source: 'vrrp', type: 'reloaded', ...r });
+      return;
+    }
+    // VRRP started or stopped being configured at all.
     await this.vrrp?.stop();
     this.vrrp = undefined;
     this.syncState = undefined;
@@ -387,7 +476,7 @@ export class Lbd {
       this.drainer.drain(vs, server, v.protocol === 'UDP');
     }
     this.events.publish({ source: 'drain', type: undrain ? 'undrain' : 'drain', vs, server });
-    void this.reconciler?.request(undrain ? 'undrain' : 'drain');
+    this.touch(vs, undrain ? 'undrain' : 'drain');
     return { vs, server, state: this.drainer.state(vs, server) };
   }
 

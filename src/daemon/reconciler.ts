@@ -3,7 +3,8 @@
 // - On start it adopts the kernel's table: services already as configured are left alone (counters,
 //   connections and all), so a restart under traffic changes nothing.
 // - On a change (reload, health decision, drain) it diffs what it last applied against what it wants
-//   now: no kernel dump, so one changed real server costs one kernel operation.
+//   now, for the services that changed only: no kernel dump and no walk of the whole table, so one
+//   changed real server costs one kernel operation and time independent of the table's size.
 // - Periodically (and after any failed operation) it dumps the kernel and repairs drift: changes made
 //   behind its back, e.g. `ipvsadm -d`.
 // It owns only the services it manages (those in the configuration, and those it created before, kept in
@@ -32,9 +33,16 @@ export interface ReconcilerStats {
   passes: number;
 }
 
+/** What lbd wants in the kernel now (config x health x drains). */
+export interface DesiredSource {
+  /** Every service. */
+  all(): VirtualService[];
+  /** The wanted services among these service ids (an id not returned is not wanted). */
+  some(ids: ReadonlySet<string>): VirtualService[];
+}
+
 export interface ReconcilerOptions {
-  /** The table lbd wants now (config x health x drains). */
-  desired: () => VirtualService[];
+  desired: DesiredSource;
   log: Logger;
   /** Called after every pass that changed something or failed. */
   onEvent?: (e: ReconcileEvent) => void;
@@ -52,12 +60,14 @@ export class Reconciler {
     lastApplyMs: 0,
     passes: 0,
   };
-  /** The table as lbd last made it (its own view of the kernel), undefined until adopted. */
-  private applied: VirtualService[] | undefined;
+  /** The table as lbd last made it (its own view of the kernel) by service id, undefined until adopted. */
+  private applied: Map<string, VirtualService> | undefined;
   private managed: Set<string>;
   private needsDump = true;
   private queue: Promise<void> = Promise.resolve();
   private pendingReasons: string[] = [];
+  /** Service ids changed since the last pass; 'all' for a whole-table pass. */
+  private pendingIds: Set<string> | 'all' = new Set();
   private scheduled = false;
 
   constructor(
@@ -67,16 +77,23 @@ export class Reconciler {
     this.managed = readManaged(opts.stateFile);
   }
 
-  /** Asks for a pass; requests arriving together are served by one pass. Resolves when it has run. */
-  request(reason: string): Promise<void> {
+  /**
+   * Asks for a pass over the services with these ids (all services when omitted); requests arriving
+   * together are served by one pass. Resolves when it has run.
+   */
+  request(reason: string, ids?: Iterable<string>): Promise<void> {
     this.pendingReasons.push(reason);
+    if (ids === undefined) this.pendingIds = 'all';
+    else if (this.pendingIds !== 'all') for (const id of ids) this.pendingIds.add(id);
     if (!this.scheduled) {
       this.scheduled = true;
       this.queue = this.queue.then(() => {
         this.scheduled = false;
         const reasons = [...new Set(this.pendingReasons)].join(', ');
+        const pending = this.pendingIds;
         this.pendingReasons = [];
-        return this.pass(reasons, this.needsDump);
+        this.pendingIds = new Set();
+        return this.pass(reasons, this.needsDump, pending);
       });
     }
     return this.queue;
@@ -84,13 +101,14 @@ export class Reconciler {
 
   /** Dumps the kernel and repairs whatever differs from what lbd wants (start-up adoption, drift). */
   checkDrift(reason = 'drift check'): Promise<void> {
-    this.queue = this.queue.then(() => this.pass(reason, true));
+    this.queue = this.queue.then(() => this.pass(reason, true, 'all'));
     return this.queue;
   }
 
-  private async pass(reason: string, dump: boolean): Promise<void> {
+  private async pass(reason: string, dump: boolean, ids: Set<string> | 'all'): Promise<void> {
     const t0 = performance.now();
-    const desired = this.opts.desired();
+    const whole = dump || ids === 'all' || this.applied === undefined;
+    const desired = whole ? this.opts.desired.all() : this.opts.desired.some(ids);
     const desiredIds = new Set(desired.map((s) => serviceId(s.key)));
     let current: VirtualService[];
     if (dump || this.applied === undefined) {
@@ -99,8 +117,14 @@ export class Reconciler {
         const id = serviceId(s.key);
         return this.managed.has(id) || desiredIds.has(id);
       });
+    } else if (whole) {
+      current = [...this.applied.values()];
     } else {
-      current = this.applied;
+      current = [];
+      for (const id of ids as Set<string>) {
+        const s = this.applied.get(id);
+        if (s) current.push(s);
+      }
     }
     const ops = diff(current, desired);
     const drift = dump && this.applied !== undefined;
@@ -127,8 +151,14 @@ export class Reconciler {
     }
     // After a failure lbd's view is uncertain: the next pass reads the kernel again.
     this.needsDump = failed > 0;
-    this.applied = desired;
-    this.updateManaged(desiredIds, ops, failed);
+    if (whole || this.applied === undefined) {
+      this.applied = new Map(desired.map((s) => [serviceId(s.key), s]));
+      this.updateManaged(desiredIds, undefined, ops, failed);
+    } else {
+      for (const id of ids as Set<string>) this.applied.delete(id);
+      for (const s of desired) this.applied.set(serviceId(s.key), s);
+      this.updateManaged(desiredIds, ids as Set<string>, ops, failed);
+    }
     const durationMs = performance.now() - t0;
     this.stats.passes++;
     this.stats.lastApplyMs = durationMs;
@@ -148,9 +178,16 @@ export class Reconciler {
     }
   }
 
-  private updateManaged(desiredIds: Set<string>, ops: readonly Operation[], failed: number): void {
-    // Services lbd still manages: what it wants, plus those it failed to delete.
+  /** Services lbd still manages: what it wants, plus those it failed to delete. `scope`: the ids a partial
+   * pass looked at (the others keep their state); undefined for a whole-table pass. */
+  private updateManaged(
+    desiredIds: Set<string>,
+    scope: Set<string> | undefined,
+    ops: readonly Operation[],
+    failed: number,
+  ): void {
     const next = new Set(desiredIds);
+    if (scope) for (const id of this.managed) if (!scope.has(id)) next.add(id);
     if (failed > 0) {
       for (const op of ops) if (op.op === 'delete-service') next.add(serviceId(op.key));
     }

@@ -10,9 +10,14 @@ import { validateConfigText } from '../../src/config/load';
 import type { Config } from '../../src/config/model';
 import { desiredTable, type HealthView } from '../../src/daemon/desired-table';
 import { Logs } from '../../src/daemon/logger';
-import { Reconciler, type ReconcileEvent } from '../../src/daemon/reconciler';
-import { Ipvs, makeService, tableRules, ip, port, type VirtualService } from '../../src/ipvs';
+import { Reconciler, type DesiredSource, type ReconcileEvent } from '../../src/daemon/reconciler';
+import { Ipvs, makeService, serviceId, tableRules, ip, port, type VirtualService } from '../../src/ipvs';
 import { run } from '../support/netns';
+
+/** A desired table as the reconciler reads it: whole, or the services with given ids. */
+function source(table: () => VirtualService[]): DesiredSource {
+  return { all: table, some: (ids) => table().filter((s) => ids.has(serviceId(s.key))) };
+}
 
 const HEALTHY: HealthView = { server: () => undefined, quorumLost: () => false };
 
@@ -104,7 +109,7 @@ test('adopts a kernel table that is already as configured without a single opera
   const events: ReconcileEvent[] = [];
   const { log } = logSink();
   const rec = new Reconciler(ipvs, {
-    desired: () => desiredTable(cfg, HEALTHY),
+    desired: source(() => desiredTable(cfg, HEALTHY)),
     log,
     onEvent: (e) => events.push(e),
   });
@@ -121,7 +126,7 @@ test('one changed real server is one kernel operation, with no dump of the table
   t.after(() => ipvs.close());
   const { counts, ipvs: counted } = counting(ipvs);
   const { log } = logSink();
-  const rec = new Reconciler(counted, { desired: () => desiredTable(cfg, HEALTHY), log });
+  const rec = new Reconciler(counted, { desired: source(() => desiredTable(cfg, HEALTHY)), log });
   await rec.request('start');
   assert.equal(counts.table, 1);
   assert.deepEqual(rec.stats.operations, { 'add-service': 2, 'add-destination': 3 });
@@ -130,6 +135,15 @@ test('one changed real server is one kernel operation, with no dump of the table
   assert.equal(counts.table, 1, 'no dump for a change lbd made itself');
   assert.equal((rec.stats.operations as Record<string, number>)['edit-destination'], 1);
   assert.match(await ns.sh('ipvsadm -Sn'), /-a -t 198\.51\.100\.10:80 -r 203\.0\.113\.2:80 -g -w 7\n/);
+  // A pass scoped to some services looks at those only.
+  cfg = config(CONF.replace('weight 2', 'weight 8').replace('lb_algo rr', 'lb_algo wlc'));
+  await rec.request('health', ['tcp|198.51.100.10|80']);
+  const ops = rec.stats.operations as Record<string, number>;
+  assert.equal(ops['edit-destination'], 2);
+  assert.equal(ops['edit-service'], undefined, 'the other service is not looked at');
+  assert.match(await ns.sh('ipvsadm -Sn'), /-A -t 198\.51\.100\.11:443 -s rr -p 60\n/);
+  await rec.request('reload');
+  assert.equal((rec.stats.operations as Record<string, number>)['edit-service'], 1);
 });
 
 test('repairs `ipvsadm -d` and `-e` made behind its back, and says so in the log', async (t) => {
@@ -138,7 +152,7 @@ test('repairs `ipvsadm -d` and `-e` made behind its back, and says so in the log
   const ipvs = await Ipvs.open({ netns: `/run/netns/${ns.name}` });
   t.after(() => ipvs.close());
   const { lines, log } = logSink();
-  const rec = new Reconciler(ipvs, { desired: () => desiredTable(cfg, HEALTHY), log });
+  const rec = new Reconciler(ipvs, { desired: source(() => desiredTable(cfg, HEALTHY)), log });
   await rec.request('start');
   const good = await ns.sh('ipvsadm -Sn');
   await ns.sh(
@@ -159,12 +173,18 @@ test('owns only its services: foreign ones stay, its own are removed when they l
   t.after(() => ipvs.close());
   const { log } = logSink();
   let cfg = config();
-  await new Reconciler(ipvs, { desired: () => desiredTable(cfg, HEALTHY), log, stateFile: state }).request(
-    'start',
-  );
+  await new Reconciler(ipvs, {
+    desired: source(() => desiredTable(cfg, HEALTHY)),
+    log,
+    stateFile: state,
+  }).request('start');
   // lbd restarts with one virtual server less: it removes that one, and only that one.
   cfg = config(CONF.slice(0, CONF.indexOf('virtual_server 198.51.100.11')));
-  const rec = new Reconciler(ipvs, { desired: () => desiredTable(cfg, HEALTHY), log, stateFile: state });
+  const rec = new Reconciler(ipvs, {
+    desired: source(() => desiredTable(cfg, HEALTHY)),
+    log,
+    stateFile: state,
+  });
   await rec.request('start');
   const saved = await ns.sh('ipvsadm -Sn');
   assert.doesNotMatch(saved, /198\.51\.100\.11/);
@@ -186,7 +206,7 @@ test('a kernel error is reported per operation; the others apply and the next pa
     destinations: [],
   };
   let table = [...desiredTable(config(), HEALTHY), bad];
-  const rec = new Reconciler(counted, { desired: () => table, log });
+  const rec = new Reconciler(counted, { desired: source(() => table), log });
   await rec.request('start');
   assert.equal(rec.stats.errors, 1);
   const err = lines.find((l) => l.level === 'error');

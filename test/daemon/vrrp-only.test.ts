@@ -98,6 +98,26 @@ describe('lbd runs VRRP-only keepalived configurations without IPVS', () => {
         (await vips(topo, 'd2')).join() === '198.51.100.141/26',
     );
 
+    // A reload that changes VI_142 only: VI_141 keeps running untouched on d2 (still MASTER, VIP kept).
+    const seq = ((await controlRequest('status', {}, { socketPath: d2.socket })) as { lastEvent: number })
+      .lastEvent;
+    fs.writeFileSync(path.join(dir, 'd2.conf'), conf2.replace('priority 50', 'priority 60'));
+    await controlRequest('reload', {}, { socketPath: d2.socket });
+    const after = (await controlRequest('events', { after: seq }, { socketPath: d2.socket })) as {
+      type: string;
+      instance?: string;
+      kept?: string[];
+      restarted?: string[];
+    }[];
+    const reloaded = after.find((e) => e.type === 'reloaded' && e.kept);
+    assert.deepEqual([reloaded?.kept, reloaded?.restarted], [['VI_141'], ['VI_142']]);
+    assert.ok(!after.some((e) => e.type === 'transition' && e.instance === 'VI_141'), JSON.stringify(after));
+    assert.deepEqual(await vips(topo, 'd2'), ['198.51.100.141/26']);
+    await until(
+      'VI_142 back to BACKUP on d2',
+      async () => (await states())[1] === 'VI_141:MASTER VI_142:BACKUP',
+    );
+
     const exited = new Promise<number | null>((r) => d1.proc.once('exit', (code) => r(code)));
     const t0 = Date.now();
     d1.proc.kill('SIGTERM');
