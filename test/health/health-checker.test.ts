@@ -195,7 +195,7 @@ describe('health checker', () => {
   test('removing targets while checks hang leaves no socket, timer or child behind', async (t) => {
     const hang = await new TestServer((s) => s.resume()).listen();
     t.after(() => hang.close());
-    const { hc } = checker({ random: () => 0 });
+    const { hc, rec } = checker({ random: () => 0 });
     t.after(() => hc.close());
     hc.setVirtualService({
       id: 'vs',
@@ -210,13 +210,9 @@ describe('health checker', () => {
         },
       ],
     });
-    await sleep(200);
-    assert.equal(hang.sockets.size, 1, 'the HTTP check is hanging');
-    assert.equal(hc.scripts.active, 1, 'the script is running');
+    await rec.waitFor('hanging checks', () => hang.sockets.size === 1 && hc.scripts.active === 1);
     hc.removeVirtualService('vs');
-    await sleep(150);
-    assert.equal(hang.sockets.size, 0);
-    assert.equal(hc.scripts.active, 0);
+    await rec.waitFor('all released', () => hang.sockets.size === 0 && hc.scripts.active === 0, 3000);
     assert.equal(hc.scheduler.size, 0);
     assert.equal(hc.checkCount, 0);
     hc.close();
