@@ -131,10 +131,16 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lbd-bench-health-'));
   const half = Math.ceil(N_TCP / 2);
   log(`servers: ${N_TCP} TCP on 127.77.x.y:${TCP_PORT}, ${N_HTTP} HTTP on 127.78.x.y:${HTTP_PORT}`);
-  await Promise.all([
+  const [, httpServers] = await Promise.all([
     startServers([`tcp:127.77:0:${half}:${TCP_PORT}`]),
     startServers([`tcp:127.77:${half}:${N_TCP - half}:${TCP_PORT}`, `http:127.78:0:${N_HTTP}:${HTTP_PORT}`]),
   ]);
+  /** HTTP requests served so far, from lbd and from HAProxy. */
+  const served = (): Promise<{ lbd: number; other: number }> =>
+    new Promise((resolve) => {
+      httpServers.stdout?.once('data', (d: Buffer) => resolve(JSON.parse(String(d).replace(/^served /, ''))));
+      httpServers.kill('SIGUSR2');
+    });
 
   log('servers ready');
   const cfg = haproxyConfig(dir);
@@ -160,11 +166,13 @@ async function main(): Promise<void> {
   const hp = haproxy.pid as number;
   const lp = lbd.pid as number;
   await request(lbd, { reset: true }, 'reset');
+  const s0 = await served();
   const t0 = performance.now();
   const c0 = [cpuSeconds(lp), cpuSeconds(hp)];
   await sleep(SECONDS * 1000);
   const c1 = [cpuSeconds(lp), cpuSeconds(hp)];
   const wall = (performance.now() - t0) / 1000;
+  const s1 = await served();
   const st = await request<{
     stats: {
       attempts: number;
@@ -195,6 +203,17 @@ async function main(): Promise<void> {
   );
   if (st.downs > 0) log(`lbd: down reasons ${JSON.stringify(st.reasons)}`);
   log(`haproxy: ${hs.up} of ${hs.total} servers UP, ${hs.chkfail} failed checks`);
+  const hapHttp = (s1.other - s0.other) / wall;
+  log(
+    `HTTP checks served per second: lbd ${((s1.lbd - s0.lbd) / wall).toFixed(0)}, haproxy ${hapHttp.toFixed(0)} ` +
+      `(of ${N_HTTP} configured)`,
+  );
+  const hapRate = N_TCP + hapHttp; // HAProxy's TCP checks cannot be counted at the servers (no accept)
+  log(
+    `CPU per check: lbd ${(((c1[0] - c0[0]) / Math.max(1, s.attempts)) * 1e6).toFixed(1)} us, ` +
+      `haproxy ${(((c1[1] - c0[1]) / Math.max(1, hapRate * wall)) * 1e6).toFixed(1)} us ` +
+      `(at ${Math.round(hapRate)} checks/s assumed)`,
+  );
   log(
     `health: lbd ${Math.round(rate)} checks/s cpu ${lbdCpu.toFixed(1)}% rss ${Math.round(rss[0])} MB; ` +
       `haproxy cpu ${hapCpu.toFixed(1)}% rss ${Math.round(rss[1])} MB; cpu ratio ${(lbdCpu / hapCpu).toFixed(2)}`,

@@ -15,7 +15,12 @@ function onTcp(s: net.Socket): void {
   s.destroy();
 }
 
-function onHttpData(this: net.Socket): void {
+/** HTTP requests served, by client: lbd's checks (User-Agent lbd-healthcheck) and the others. */
+const served = { lbd: 0, other: 0 };
+
+function onHttpData(this: net.Socket, data: Buffer): void {
+  if (data.includes('lbd-healthcheck')) served.lbd++;
+  else served.other++;
   this.end(HTTP_RESPONSE);
 }
 
@@ -56,6 +61,7 @@ async function main(): Promise<void> {
       });
     }
   });
+  process.on('SIGUSR2', () => process.stdout.write(`served ${JSON.stringify(served)}\n`));
   process.stdout.write('ready\n');
 }
 
