@@ -454,6 +454,9 @@ export function buildRegistry(
   );
 
   client.collectDefaultMetrics({ register: registry, prefix: 'lbd_' });
+  // prom-client names these gauges with _total, against the conventions (promtool rejects them).
+  for (const n of ['active_handles_total', 'active_requests_total', 'active_resources_total'])
+    registry.removeSingleMetric(`lbd_nodejs_${n}`);
   extra(registry);
   return registry;
 }
