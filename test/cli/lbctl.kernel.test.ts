@@ -420,3 +420,29 @@ test(
     ipvsadm(['-C']);
   },
 );
+
+test('-R: kernel refusals reported by line, with what was applied', { timeout: 60_000 }, async () => {
+  ipvsadm(['-C']);
+  const input = [
+    '-A -t 192.0.2.1:80 -s rr',
+    '-a -t 192.0.2.1:80 -r 198.51.100.1:80 -m',
+    '# a comment',
+    '-A -t 192.0.2.1:80 -s wrr',
+    '-a -t 192.0.2.9:80 -r 198.51.100.1:80 -m',
+    '-A -u 192.0.2.1:53 -s nosuchsched',
+    '-A -u 192.0.2.1:53 -s sh -b sh-port',
+    '',
+  ].join('\n');
+  const r = await lbctl(['-R'], input);
+  assert.equal(r.code, 255);
+  assert.equal(
+    r.stderr,
+    'line 4: Service already exists\nline 5: Service not defined\nline 6: Scheduler or persistence engine not found\n' +
+      'ipvsadm: restore: 3 of 6 rules applied; failed: lines 4, 5, 6\n',
+  );
+  assert.equal(
+    ipvsadm(['-Sn']).stdout,
+    '-A -t 192.0.2.1:80 -s rr\n-a -t 192.0.2.1:80 -r 198.51.100.1:80 -m -w 1\n-A -u 192.0.2.1:53 -s sh -b sh-port\n',
+  );
+  ipvsadm(['-C']);
+});

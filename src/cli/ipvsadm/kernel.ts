@@ -447,27 +447,33 @@ function writeOperation(w: Writer, op: Operation): void {
 
 /** Attribute offsets of one nest: pos[type] = payload offset, len[type] = payload length (-1 absent). */
 class Nest {
-  readonly pos: Int32Array;
-  readonly len: Int32Array;
+  readonly pos: number[];
+  readonly len: number[];
   constructor(
     readonly b: Buffer,
     start: number,
     end: number,
     max: number,
   ) {
-    this.pos = new Int32Array(max + 1).fill(-1);
-    this.len = new Int32Array(max + 1).fill(-1);
+    const pos: number[] = [];
+    const len: number[] = [];
+    for (let i = 0; i <= max; i++) {
+      pos.push(-1);
+      len.push(-1);
+    }
     let off = start;
     while (off + 4 <= end) {
-      const l = b.readUInt16LE(off);
-      const t = b.readUInt16LE(off + 2) & 0x3fff;
+      const l = b[off] | (b[off + 1] << 8);
+      const t = (b[off + 2] | (b[off + 3] << 8)) & 0x3fff;
       if (l < 4 || off + l > end) break;
       if (t <= max) {
-        this.pos[t] = off + 4;
-        this.len[t] = l - 4;
+        pos[t] = off + 4;
+        len[t] = l - 4;
       }
       off += (l + 3) & ~3;
     }
+    this.pos = pos;
+    this.len = len;
   }
   has(t: number, size = 0): boolean {
     return this.pos[t] >= 0 && this.len[t] >= size;
@@ -531,12 +537,12 @@ function readStats(n: Nest, t64: number, t32: number): Stats {
 }
 
 function addrText(family: number, b: Buffer, at: number): { text: string; bytes: Buffer<ArrayBufferLike> } {
+  // a view into the reply (kept alive by the entries, which is what a listing wants anyway)
   if (family === AF_INET6) {
-    const bytes = Buffer.from(b.subarray(at, at + 16));
+    const bytes = b.subarray(at, at + 16);
     return { text: inetNtop6(bytes), bytes };
   }
-  const bytes = Buffer.from(b.subarray(at, at + 4));
-  return { text: formatIpv4(bytes.readUInt32BE(0)), bytes };
+  return { text: `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`, bytes: b.subarray(at, at + 4) };
 }
 
 function decodeService(n: Nest, withStats = true): KernelServiceEntry {
@@ -563,7 +569,8 @@ function decodeService(n: Nest, withStats = true): KernelServiceEntry {
       ? { family: 'inet6', prefix: rawNetmask }
       : {
           family: 'inet',
-          mask: formatIpv4(Buffer.from(new Uint32Array([rawNetmask]).buffer).readUInt32BE(0)) as never,
+          // the kernel's big-endian mask read as a little-endian u32: its bytes low to high
+          mask: `${rawNetmask & 255}.${(rawNetmask >>> 8) & 255}.${(rawNetmask >>> 16) & 255}.${rawNetmask >>> 24}` as never,
         };
   const pe = n.str(S_PE_NAME);
   return {
@@ -715,8 +722,7 @@ function procDest(line: string): KernelDestinationEntry | null {
 function fillFromProc(svcs: KernelServiceEntry[]): KernelServiceEntry[] {
   let text: string;
   try {
-    const fs = require('node:fs') as typeof import('node:fs');
-    text = fs.readFileSync('/proc/net/ip_vs', 'latin1');
+    text = readProcFile('/proc/net/ip_vs', svcs.length * 160 + 65536);
   } catch {
     return svcs;
   }
@@ -728,6 +734,30 @@ function fillFromProc(svcs: KernelServiceEntry[]): KernelServiceEntry[] {
     else (s as { destinations: readonly KernelDestinationEntry[] }).destinations = dests;
   }
   return rest;
+}
+
+/** Reads a /proc file with as few read() calls as possible: the kernel walks its table from the
+ * start for every read() of a seq_file, so small chunks make the read quadratic. */
+export function readProcFile(file: string, sizeHint: number): string {
+  const fs = require('node:fs') as typeof import('node:fs');
+  const fd = fs.openSync(file, 'r');
+  try {
+    let buf = Buffer.allocUnsafe(Math.max(1 << 16, sizeHint));
+    let len = 0;
+    for (;;) {
+      if (len === buf.length) {
+        const next = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(next, 0, 0, len);
+        buf = next;
+      }
+      const n = fs.readSync(fd, buf, len, buf.length - len, null);
+      if (n === 0) break;
+      len += n;
+    }
+    return buf.toString('latin1', 0, len);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** /proc/net/ip_vs as service key -> real servers (null: not usable, read the service over netlink). */

@@ -5,7 +5,6 @@ import { Cmd, Opt } from './options';
 import { FMT, IpvsadmExit, type CommandEntry, has, parseCommand, tryhelp } from './parse';
 import type { Kernel, KernelServiceEntry } from './kernel';
 import { ipvsStrerror, operationOf, serviceKey, strerror } from './ops';
-import { usageText, versionText } from './usage';
 
 export interface IpvsadmIo {
   /** Program name in messages (ipvsadm's argv[0]); default 'lbctl'. */
@@ -149,12 +148,9 @@ async function readStdin(): Promise<string> {
 }
 
 async function execute(ctx: Ctx, e: CommandEntry): Promise<number> {
-  if (e.help === 'usage') {
-    ctx.out.push(usageText(ctx.prog));
-    return 0;
-  }
-  if (e.help === 'version') {
-    ctx.out.push(versionText(ctx.prog));
+  if (e.help !== undefined) {
+    const { usageText, versionText } = await import('./usage');
+    ctx.out.push(e.help === 'usage' ? usageText(ctx.prog) : versionText(ctx.prog));
     return 0;
   }
   if (e.cmd === Cmd.LIST || e.cmd === Cmd.SAVE) {
