@@ -22,6 +22,8 @@ export interface ServerHost {
   wallClock(): number;
   emitServer(e: ServerStateEvent): void;
   emitWeight(e: WeightEvent): void;
+  /** A server's contribution to the sum of live weights changed by `delta`. */
+  addLive(delta: number): void;
   /** A server's liveness or full weight changed: re-evaluate the quorum. */
   serversChanged(reason: string): void;
 }
@@ -49,6 +51,8 @@ export class ServerEntry implements CheckObserver {
   weight = 0;
   present = false;
   private readonly ramp: SlowStartRamp;
+  /** The live weight this server added to its virtual service's sum. */
+  private counted = 0;
   private readonly rampTask = new TaskSlot(this, ServerEntry.prototype.onRampStep);
   private attached = false;
 
@@ -76,6 +80,8 @@ export class ServerEntry implements CheckObserver {
     this.attached = false;
     this.host.scheduler.cancel(this.rampTask);
     for (const c of this.checks) c.observers.delete(this);
+    this.host.addLive(-this.counted);
+    this.counted = 0;
     if (announce && this.present) this.setWeight(0, false, 'removed', 'removed from the configuration');
     return this.checks;
   }
@@ -194,6 +200,11 @@ export class ServerEntry implements CheckObserver {
       this.setWeight(w, true, weightReason, reason);
     } else {
       this.setWeight(0, this.settings.inhibit, weightReason, reason);
+    }
+    const live = this.liveWeight();
+    if (live !== this.counted) {
+      host.addLive(live - this.counted);
+      this.counted = live;
     }
     if (cause !== 'added')
       host.serversChanged(

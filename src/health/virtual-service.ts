@@ -53,10 +53,15 @@ export class VirtualServiceEntry implements ServerHost {
     this.sink.weight(e);
   }
 
+  private liveSum = 0;
+
+  /** Sum of the live servers' full weights (kept incrementally: O(1) per transition). */
   sum(): number {
-    let sum = 0;
-    for (const s of this.servers.values()) sum += s.liveWeight();
-    return sum;
+    return this.liveSum;
+  }
+
+  addLive(delta: number): void {
+    this.liveSum += delta;
   }
 
   /** Starts a batch: quorum changes are evaluated once, at flush(). */

@@ -92,15 +92,17 @@ function host(scheduler: Scheduler) {
   const server: ServerStateEvent[] = [];
   const weight: WeightEvent[] = [];
   let changes = 0;
+  const live = { sum: 0 };
   const h: ServerHost = {
     id: 'vs',
     scheduler,
     wallClock: () => Date.now(),
     emitServer: (e) => server.push(e),
     emitWeight: (e) => weight.push(e),
+    addLive: (d) => (live.sum += d),
     serversChanged: () => changes++,
   };
-  return { h, server, weight, changes: () => changes };
+  return { h, server, weight, live, changes: () => changes };
 }
 
 describe('server weights (fake timers)', () => {
@@ -108,7 +110,7 @@ describe('server weights (fake timers)', () => {
     mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
     t.after(() => mock.timers.reset());
     const scheduler = new Scheduler(() => Date.now());
-    const { h, server, weight } = host(scheduler);
+    const { h, server, weight, live } = host(scheduler);
     const check = fakeCheck(true);
     const e = new ServerEntry(
       h,
@@ -141,6 +143,7 @@ describe('server weights (fake timers)', () => {
     e.checkChanged();
     assert.deepEqual([weight.at(-1)?.weight, weight.at(-1)?.reason], [1, 'slow start']);
     assert.equal(e.liveWeight(), 10, 'the quorum counts the full weight');
+    assert.equal(live.sum, 10);
     const ramp: [number, number][] = [];
     const n = weight.length;
     for (let i = 0; i < 1100; i++) mock.timers.tick(1);
@@ -161,6 +164,9 @@ describe('server weights (fake timers)', () => {
     check.weight = 4;
     e.checkChanged();
     assert.deepEqual([weight.at(-1)?.weight, weight.at(-1)?.reason], [4, 'dynamic']);
+    assert.equal(live.sum, 4);
+    e.detach(false);
+    assert.equal(live.sum, 0);
   });
 
   test('without inhibit_on_failure a down server is removed; going down stops a ramp', (t) => {
