@@ -166,10 +166,60 @@ export function configuredWeights(config: Config): ConfiguredWeights {
 }
 
 export interface IpvsText {
-  /** Exposition text, one chunk per family. */
-  readonly chunks: string[];
+  /** Exposition text, one buffer per family. */
+  readonly chunks: Buffer[];
   readonly bytes: number;
   readonly series: number;
+}
+
+/** An append-only byte buffer for ASCII exposition text. */
+class Writer {
+  buf: Buffer;
+  off = 0;
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(size, 1024));
+  }
+  ensure(n: number): void {
+    if (this.off + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.off + n));
+    this.buf.copy(next, 0, 0, this.off);
+    this.buf = next;
+  }
+  bytes(b: Buffer): void {
+    const n = b.length;
+    this.ensure(n);
+    const buf = this.buf;
+    let at = this.off;
+    // Short label strings: a loop beats a native copy call.
+    for (let i = 0; i < n; i++) buf[at++] = b[i];
+    this.off = at;
+  }
+  text(s: string): void {
+    this.ensure(s.length * 3);
+    this.off += this.buf.write(s, this.off, 'utf8');
+  }
+  /** A value and the newline: non-negative integers digit by digit, anything else through String. */
+  value(v: number): void {
+    this.ensure(32);
+    const buf = this.buf;
+    if (Number.isSafeInteger(v) && v >= 0) {
+      if (v === 0) {
+        buf[this.off++] = 48;
+      } else {
+        let digits = 0;
+        for (let x = v; x >= 1; x = Math.floor(x / 10)) digits++;
+        let at = this.off + digits;
+        this.off = at;
+        for (let x = v; x >= 1; x = Math.floor(x / 10)) buf[--at] = 48 + (x % 10);
+      }
+    } else {
+      this.off += buf.write(num(v), this.off, 'latin1');
+    }
+    buf[this.off++] = 10;
+  }
+  take(): Buffer {
+    return this.buf.subarray(0, this.off);
+  }
 }
 
 function num(v: number): string {
@@ -182,28 +232,31 @@ export function renderIpvs(
   weights: ConfiguredWeights | undefined,
   openMetrics: boolean,
 ): IpvsText {
-  const svcLabels: string[] = new Array(table.length);
+  // One label buffer per service and per real server ('{...} '), shared by every family.
+  const svcLabels: Buffer[] = new Array(table.length);
   let nDest = 0;
-  for (let i = 0; i < table.length; i++) {
-    svcLabels[i] = serviceLabels(table[i].key);
-    nDest += table[i].destinations.length;
-  }
-  const destLabels: string[] = new Array(nDest);
+  let svcBytes = 0;
+  let destBytes = 0;
+  for (const s of table) nDest += s.destinations.length;
+  const destLabels: Buffer[] = new Array(nDest);
   const destWeight: (number | undefined)[] = new Array(nDest);
   const dests: DestinationEntry[] = new Array(nDest);
   let k = 0;
   for (let i = 0; i < table.length; i++) {
     const s = table[i];
+    const labels = serviceLabels(s.key);
+    svcLabels[i] = Buffer.from(`{${labels}} `, 'latin1');
+    svcBytes += svcLabels[i].length;
     const w = weights?.get(serviceId(s.key));
     for (const d of s.destinations) {
       const id = serverId(d.address, d.port);
-      destLabels[k] = `{${svcLabels[i]},server="${id}"} `;
+      destLabels[k] = Buffer.from(`{${labels},server="${id}"} `, 'latin1');
+      destBytes += destLabels[k].length;
       destWeight[k] = w?.get(id);
       dests[k++] = d;
     }
-    svcLabels[i] = `{${svcLabels[i]}} `;
   }
-  const chunks: string[] = [];
+  const chunks: Buffer[] = [];
   let series = 0;
   let bytes = 0;
   const header = (f: Family<unknown>): string => {
@@ -211,26 +264,34 @@ export function renderIpvs(
     return `# HELP ${base} ${f.help}\n# TYPE ${base} ${f.kind}\n`;
   };
   for (const f of SERVICE_FAMILIES) {
-    let out = header(f as Family<unknown>);
-    const name = f.name;
+    const name = Buffer.from(f.name, 'latin1');
+    const out = new Writer(svcBytes + table.length * (name.length + 24) + 256);
+    out.text(header(f as Family<unknown>));
     for (let i = 0; i < table.length; i++) {
-      out += name + svcLabels[i] + num(f.value(table[i]) as number) + '\n';
+      out.bytes(name);
+      out.bytes(svcLabels[i]);
+      out.value(f.value(table[i]) as number);
     }
     series += table.length;
-    bytes += out.length;
-    chunks.push(out);
+    const b = out.take();
+    bytes += b.length;
+    chunks.push(b);
   }
   for (const f of SERVER_FAMILIES) {
-    let out = header(f as Family<unknown>);
-    const name = f.name;
+    const name = Buffer.from(f.name, 'latin1');
+    const out = new Writer(destBytes + nDest * (name.length + 24) + 256);
+    out.text(header(f as Family<unknown>));
     for (let j = 0; j < nDest; j++) {
       const v = f.value(dests[j], destWeight[j]);
       if (v === undefined) continue;
-      out += name + destLabels[j] + num(v) + '\n';
+      out.bytes(name);
+      out.bytes(destLabels[j]);
+      out.value(v);
       series++;
     }
-    bytes += out.length;
-    chunks.push(out);
+    const b = out.take();
+    bytes += b.length;
+    chunks.push(b);
   }
   return { chunks, bytes, series };
 }

@@ -26,7 +26,7 @@ export interface TableSnapshot {
 
 export interface ScrapeResult {
   contentType: string;
-  chunks: string[];
+  chunks: (string | Buffer)[];
   bytes: number;
 }
 
@@ -131,10 +131,9 @@ export class Scraper {
     let own = await registry.metrics();
     if (openMetrics) own = own.replace(/# EOF\n$/, '');
     else own += '\n';
-    const chunks = [own, ...(ipvs?.chunks ?? [])];
+    const chunks: (string | Buffer)[] = [own, ...(ipvs?.chunks ?? [])];
     if (openMetrics) chunks.push('# EOF\n');
-    let bytes = 0;
-    for (const c of chunks) bytes += Buffer.byteLength(c);
+    const bytes = Buffer.byteLength(own) + (ipvs?.bytes ?? 0) + (openMetrics ? 6 : 0);
     return { contentType: openMetrics ? OPENMETRICS_TEXT : PROMETHEUS_TEXT, chunks, bytes };
   }
 
