@@ -79,6 +79,7 @@ export class Lbd {
   private readonly timers: NodeJS.Timeout[] = [];
   private releasePid: (() => void) | undefined;
   private syncState: DaemonState | 'both' | undefined;
+  private syncQueue: Promise<void> = Promise.resolve();
   private stopping = false;
 
   constructor(private readonly opts: LbdOptions) {
@@ -280,8 +281,22 @@ export class Lbd {
     }
   }
 
-  /** Runs the kernel's connection sync daemon as master on the VRRP master and as backup elsewhere. */
-  private async syncDaemons(want: DaemonState | 'both' | undefined): Promise<void> {
+  /**
+   * Runs the kernel's connection sync daemon as master on the VRRP master and as backup elsewhere.
+   * Changes are serialised (VRRP events and start-up may ask at once); a kernel refusal is logged, and
+   * lbd goes on serving.
+   */
+  private syncDaemons(want: DaemonState | 'both' | undefined): Promise<void> {
+    this.syncQueue = this.syncQueue
+      .then(() => this.applySyncDaemons(want))
+      .catch((err: Error) => {
+        this.opts.logs.for('ipvs').error({ want }, `connection sync daemon: ${err.message}`);
+        this.events.publish({ source: 'ipvs', type: 'sync-daemon-error', message: err.message });
+      });
+    return this.syncQueue;
+  }
+
+  private async applySyncDaemons(want: DaemonState | 'both' | undefined): Promise<void> {
     const sync = this.config?.lvs_sync_daemon;
     if (!sync || !this.ipvs || want === undefined || want === this.syncState) return;
     const log = this.opts.logs.for('ipvs');
