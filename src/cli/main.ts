@@ -1,7 +1,6 @@
 // lbctl: ipvsadm's command line (every ipvsadm invocation works as it does with ipvsadm 1.31), plus
 // configuration tools and the running daemon's commands. Modules are loaded on demand so that the
 // ipvsadm path (lbctl -Sn on a big table) starts as fast as it can.
-import { isDaemonCommand } from './daemon-commands';
 
 export const LBCTL_COMMANDS = `
 lbd commands:
@@ -57,9 +56,11 @@ function configCommand(cmd: 'validate' | 'import-keepalived', rest: readonly str
 export async function main(argv: readonly string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === 'validate' || first === 'import-keepalived') return configCommand(first, rest);
-  if (isDaemonCommand(first)) {
-    const { runDaemonCommand } = require('./daemon-commands') as typeof import('./daemon-commands');
-    return runDaemonCommand(argv);
+  // An ipvsadm command line starts with an option: only a word can be a daemon command, and only
+  // then is the daemon client (node:net) loaded, keeping it off the start-up of lbctl -Sn.
+  if (first !== undefined && !first.startsWith('-')) {
+    const daemon = require('./daemon-commands') as typeof import('./daemon-commands');
+    if (daemon.isDaemonCommand(first)) return daemon.runDaemonCommand(argv);
   }
   const { runIpvsadm } = require('./ipvsadm/main') as typeof import('./ipvsadm/main');
   const code = await runIpvsadm([...argv]);
