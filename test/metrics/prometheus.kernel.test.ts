@@ -311,6 +311,7 @@ scrape_configs:
           })()`),
         90_000,
       );
+      assert.ok(seen);
       fs.mkdirSync(outDir, { recursive: true });
       await page.screenshot(path.join(outDir, 'metrics-status-page.png'));
       assert.deepEqual(seen.down, [RS2]);
