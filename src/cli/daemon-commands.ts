@@ -5,6 +5,8 @@
 //   lbctl events [--follow] [--json]
 // Common options: --json, --socket PATH (default /run/lbd/lbd.sock, or $LBD_CONTROL_SOCKET).
 import { ControlClientError, controlRequest, controlStream } from './control-client';
+import type { VirtualServiceStatus as VsHealth } from '../health';
+import type { InstanceStatus as VrrpInstance } from '../vrrp/service';
 import { UsageError } from './usage-error';
 
 export const DAEMON_COMMANDS = ['status', 'vrrp', 'checks', 'drain', 'undrain', 'reload', 'events'] as const;
@@ -96,33 +98,6 @@ export function formatEvent(e: Ev): string {
     .filter(([, v]) => v !== undefined && v !== null && typeof v !== 'object')
     .map(([k, v]) => `${k}=${typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : String(v)}`);
   return `${String(seq).padStart(6)} ${time} ${source.padEnd(9)} ${type.padEnd(14)} ${fields.join(' ')}`.trimEnd();
-}
-
-interface ServerStatus {
-  server: string;
-  up: boolean;
-  reason: string;
-  weight: number;
-  present: boolean;
-  configuredWeight: number;
-  since: number;
-}
-interface VsHealth {
-  vs: string;
-  quorumUp: boolean;
-  sum: number;
-  quorum: number;
-  servers: ServerStatus[];
-}
-interface VrrpInstance {
-  name: string;
-  state: string;
-  priority: number;
-  basePriority: number;
-  vrid: number;
-  interface: string;
-  masterAddress?: string;
-  faults: string[];
 }
 
 function vrrpLines(instances: VrrpInstance[]): string[] {

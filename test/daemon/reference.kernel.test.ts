@@ -9,23 +9,9 @@ import * as path from 'node:path';
 import { controlRequest } from '../../src/cli/control-client';
 import { Topology, type HostSpec } from '../support/netns';
 import { probe, startHttpd } from '../support/servers';
+import { until } from '../support/wait';
 
 const root = path.resolve(__dirname, '..', '..', '..');
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await wait(200);
-  }
-}
 
 test('the LVS-DR reference keepalived.conf: VIP, wrr table and traffic through the VIP', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lbd-ref-'));

@@ -8,24 +8,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { controlRequest } from '../../src/cli/control-client';
 import { Topology, type HostSpec } from '../support/netns';
+import { until, wait } from '../support/wait';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const VIP = '198.51.100.100';
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await wait(100);
-  }
-}
 
 function conf(priority: number): string {
   return `global_defs {

@@ -8,25 +8,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { controlRequest } from '../../src/cli/control-client';
 import { Topology } from '../support/netns';
+import { until } from '../support/wait';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const reference = (name: string) =>
   fs.readFileSync(path.join(root, '..', 'shared', 'reference', name), 'utf8');
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await wait(50);
-  }
-}
 
 interface Instance {
   name: string;

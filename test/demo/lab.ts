@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { controlRequest } from '../../src/cli/control-client';
 import { Topology, type HostSpec } from '../support/netns';
 import { startHttpd, startLoad, type LoadSummary } from '../support/servers';
+import { until, wait } from '../support/wait';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const VIP = '198.51.100.100';
@@ -15,24 +16,8 @@ const RS = ['rs1', 'rs2', 'rs3'];
 const WEIGHTS = [3, 2, 1];
 const ADVERT = 0.5;
 const t0 = Date.now();
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const clock = () => `${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s`;
 const say = (text: string) => process.stdout.write(`[${clock()}] ${text}\n`);
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  timeoutMs = 60_000,
-  stepMs = 50,
-): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await wait(stepMs);
-  }
-}
 
 function config(priority: number): string {
   const servers = RS.map(
