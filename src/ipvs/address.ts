@@ -1,6 +1,8 @@
 // Addresses, ports and firewall marks as validated, canonical values: a value of these types can only
 // come from the parsing functions below, so an Ipv4Address is always a dotted quad, an Ipv6Address always
 // in RFC 5952 form, a Port always an integer in 0..65535 and a FwMark always in 1..2^32-1.
+import { isIPv6 } from 'node:net';
+import { bytesToIp, ipToBytes } from '../net/ip';
 
 declare const ipv4Brand: unique symbol;
 declare const ipv6Brand: unique symbol;
@@ -108,50 +110,13 @@ export function writeIpv4Bytes(address: string, out: Buffer, offset: number): bo
   return k === 3;
 }
 
+/** IPv6 text to bytes: node's validation (no zone index: an IPVS address has none), the shared parser. */
 function parseIpv6(text: string): Buffer | undefined {
-  let s = text;
-  const out = Buffer.alloc(16);
-  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two groups.
-  const v4 = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(s);
-  if (v4) {
-    if (!V4.test(v4[2])) return undefined;
-    const p = v4[2].split('.').map(Number);
-    s = `${v4[1]}${((p[0] << 8) | p[1]).toString(16)}:${((p[2] << 8) | p[3]).toString(16)}`;
-  }
-  const halves = s.split('::');
-  if (halves.length > 2) return undefined;
-  const head = halves[0] === '' ? [] : halves[0].split(':');
-  const tail = halves.length === 2 ? (halves[1] === '' ? [] : halves[1].split(':')) : [];
-  const groups = head.length + tail.length;
-  if (halves.length === 1 ? groups !== 8 : groups > 7) return undefined;
-  const all = [...head, ...new Array<string>(8 - groups).fill('0'), ...tail];
-  for (let i = 0; i < 8; i++) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(all[i])) return undefined;
-    out.writeUInt16BE(parseInt(all[i], 16), i * 2);
-  }
-  return out;
+  if (text.includes('%') || !isIPv6(text)) return undefined;
+  return ipToBytes(text);
 }
 
+/** RFC 5952 text (the shared formatter). */
 function formatIpv6(b: Buffer): Ipv6Address {
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push((b[i * 2] << 8) | b[i * 2 + 1]);
-  // RFC 5952: the longest run (>= 2) of zero groups, the first one on ties, becomes '::'.
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (xs: number[]) => xs.map((x) => x.toString(16)).join(':');
-  if (best < 0) return hex(g) as Ipv6Address;
-  return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}` as Ipv6Address;
+  return bytesToIp(b) as Ipv6Address;
 }
