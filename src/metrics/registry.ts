@@ -273,44 +273,47 @@ export function buildRegistry(
   gauge(
     'lbd_vrrp_state',
     'VRRP state of the instance: 1 for the current state, 0 for the others.',
-    ['instance', 'state'],
+    ['vrrp_instance', 'state'],
     (emit) => {
       for (const i of instances())
-        for (const s of VRRP_STATES) emit({ instance: i.name, state: s }, i.state === s ? 1 : 0);
+        for (const s of VRRP_STATES) emit({ vrrp_instance: i.name, state: s }, i.state === s ? 1 : 0);
     },
   );
   gauge(
     'lbd_vrrp_priority',
     'Effective priority (configured plus tracking adjustments).',
-    ['instance'],
+    ['vrrp_instance'],
     (emit) => {
-      for (const i of instances()) emit({ instance: i.name }, i.priority);
+      for (const i of instances()) emit({ vrrp_instance: i.name }, i.priority);
     },
   );
-  gauge('lbd_vrrp_configured_priority', 'Configured priority.', ['instance'], (emit) => {
-    for (const i of instances()) emit({ instance: i.name }, i.basePriority);
+  gauge('lbd_vrrp_configured_priority', 'Configured priority.', ['vrrp_instance'], (emit) => {
+    for (const i of instances()) emit({ vrrp_instance: i.name }, i.basePriority);
   });
   gauge(
     'lbd_vrrp_info',
     'Always 1: interface, virtual router id and the master as heard.',
-    ['instance', 'interface', 'vrid', 'master'],
+    ['vrrp_instance', 'interface', 'vrid', 'master'],
     (emit) => {
       for (const i of instances())
-        emit({ instance: i.name, interface: i.interface, vrid: i.vrid, master: i.masterAddress ?? '' }, 1);
+        emit(
+          { vrrp_instance: i.name, interface: i.interface, vrid: i.vrid, master: i.masterAddress ?? '' },
+          1,
+        );
     },
   );
   counter(
     'lbd_vrrp_transitions_total',
     'State transitions of the instance, by new state.',
-    ['instance', 'to'],
+    ['vrrp_instance', 'to'],
     (emit) => {
-      for (const t of counters.vrrpTransitions.values()) emit({ instance: t.instance, to: t.to }, t.n);
+      for (const t of counters.vrrpTransitions.values()) emit({ vrrp_instance: t.instance, to: t.to }, t.n);
     },
   );
   const instanceCounter = (name: string, help: string, pick: (c: Record<string, number>) => number) =>
-    counter(name, help, ['instance'], (emit) => {
+    counter(name, help, ['vrrp_instance'], (emit) => {
       for (const i of instances())
-        emit({ instance: i.name }, pick(i.counters as unknown as Record<string, number>));
+        emit({ vrrp_instance: i.name }, pick(i.counters as unknown as Record<string, number>));
     });
   instanceCounter('lbd_vrrp_adverts_sent_total', 'Advertisements sent.', (c) => c.advertsSent);
   instanceCounter(
@@ -347,22 +350,22 @@ export function buildRegistry(
   counter(
     'lbd_vrrp_master_changes_total',
     'Changes of the master address this node hears (sampled every 200 ms).',
-    ['instance'],
+    ['vrrp_instance'],
     (emit) => {
       counters.sampleMasters();
-      for (const [instance, n] of counters.masterChanges) emit({ instance }, n);
+      for (const [instance, n] of counters.masterChanges) emit({ vrrp_instance: instance }, n);
     },
   );
   gauge(
     'lbd_vrrp_vip_held',
     'Virtual address held by this node: 1 while the instance is master.',
-    ['instance', 'vip'],
+    ['vrrp_instance', 'vip'],
     (emit) => {
       const state = new Map(instances().map((i) => [i.name, i.state]));
       for (const inst of source.config().vrrp_instances) {
         if (!state.has(inst.name)) continue;
         for (const v of inst.virtual_ipaddress)
-          emit({ instance: inst.name, vip: v.address }, state.get(inst.name) === 'MASTER' ? 1 : 0);
+          emit({ vrrp_instance: inst.name, vip: v.address }, state.get(inst.name) === 'MASTER' ? 1 : 0);
       }
     },
   );

@@ -273,11 +273,11 @@ scrape_configs:
       assert.ok(summary.ok > 0);
     }
     // VRRP as Prometheus sees it.
-    assert.equal(await one('lbd_vrrp_state{instance="VI_front",state="MASTER"}'), 1);
-    assert.equal(await one('lbd_vrrp_priority{instance="VI_front"}'), 150);
-    assert.ok(((await one('lbd_vrrp_adverts_sent_total{instance="VI_front"}')) ?? 0) > 0);
-    assert.equal(await one('lbd_vrrp_transitions_total{instance="VI_front",to="MASTER"}'), 1);
-    assert.equal(await one('lbd_vrrp_duplicate_master_total{instance="VI_front"}'), 0);
+    assert.equal(await one('lbd_vrrp_state{vrrp_instance="VI_front",state="MASTER"}'), 1);
+    assert.equal(await one('lbd_vrrp_priority{vrrp_instance="VI_front"}'), 150);
+    assert.ok(((await one('lbd_vrrp_adverts_sent_total{vrrp_instance="VI_front"}')) ?? 0) > 0);
+    assert.equal(await one('lbd_vrrp_transitions_total{vrrp_instance="VI_front",to="MASTER"}'), 1);
+    assert.equal(await one('lbd_vrrp_duplicate_master_total{vrrp_instance="VI_front"}'), 0);
   });
 
   test('the status page in headless Chromium shows the failed server and the held VIP', async () => {
