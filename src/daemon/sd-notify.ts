@@ -44,7 +44,13 @@ export class SdNotify {
   private startWatchdog(): void {
     if (!this.enabled || !this.watchdogUsec || this.watchdog) return;
     const everyMs = Math.max(1, Math.floor(this.watchdogUsec / 2000));
-    this.watchdog = setInterval(() => this.send('WATCHDOG=1\n'), everyMs);
+    this.watchdog = setInterval(() => {
+      try {
+        this.send('WATCHDOG=1\n');
+      } catch {
+        // systemd's socket went away (it is restarting, or we were started by hand): nothing to tell.
+      }
+    }, everyMs);
     this.watchdog.unref();
   }
 
