@@ -183,8 +183,16 @@ export function buildRegistry(
     'When the real server last went down, with the reason (epoch seconds).',
     ['vs', 'server', 'reason'],
     (emit) => {
-      for (const f of counters.lastFailure.values())
+      const seen = new Set<string>();
+      for (const f of counters.lastFailure.values()) {
+        seen.add(`${f.vs}\n${f.server}`);
         emit({ vs: f.vs, server: f.server, reason: f.reason }, f.at);
+      }
+      // Down since before the metrics started: the current reason and time.
+      for (const st of statuses())
+        for (const s of st?.servers ?? [])
+          if (!s.up && !seen.has(`${st!.vs}\n${s.server}`))
+            emit({ vs: st!.vs, server: s.server, reason: s.reason }, s.since / 1000);
     },
   );
   gauge(
@@ -362,7 +370,7 @@ export function buildRegistry(
     ['vrrp_instance', 'vip'],
     (emit) => {
       const state = new Map(instances().map((i) => [i.name, i.state]));
-      for (const inst of source.config().vrrp_instances) {
+      for (const inst of source.config()?.vrrp_instances ?? []) {
         if (!state.has(inst.name)) continue;
         for (const v of inst.virtual_ipaddress)
           emit({ vrrp_instance: inst.name, vip: v.address }, state.get(inst.name) === 'MASTER' ? 1 : 0);
@@ -453,7 +461,7 @@ export function buildRegistry(
     (emit) => emit({}, counters.lastGoodReload),
   );
   gauge('lbd_virtual_servers', 'Configured virtual servers.', [], (emit) =>
-    emit({}, source.config().virtual_servers.length),
+    emit({}, source.config()?.virtual_servers.length ?? 0),
   );
 
   client.collectDefaultMetrics({ register: registry, prefix: 'lbd_' });

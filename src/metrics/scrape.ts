@@ -120,12 +120,17 @@ export class Scraper {
     }
   }
 
+  private weights() {
+    const config = this.source.config();
+    return config ? configuredWeights(config) : undefined;
+  }
+
   async scrape(openMetrics: boolean): Promise<ScrapeResult> {
     const snap = await this.table();
     let ipvs: IpvsText | undefined;
     if (snap.at !== undefined) {
       const key = openMetrics ? 'openMetrics' : 'text';
-      ipvs = snap[key] ??= renderIpvs(snap.table, configuredWeights(this.source.config()), openMetrics);
+      ipvs = snap[key] ??= renderIpvs(snap.table, this.weights(), openMetrics);
     }
     const registry = openMetrics ? this.om : this.text;
     let own = await registry.metrics();

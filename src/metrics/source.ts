@@ -29,7 +29,8 @@ export interface MetricsSource {
   vrrp(): VrrpService | undefined;
   reconciler(): ReconcilerStats | undefined;
   readonly events: EventSource;
-  config(): Config;
+  /** The running configuration; undefined before the daemon loaded one. */
+  config(): Config | undefined;
   lastReload(): ReloadInfo | undefined;
   /** Epoch ms the daemon started (the first good configuration). */
   readonly startedAt: number;
@@ -40,7 +41,7 @@ export interface LbdLike {
   readonly events: EventSource;
   readonly health: HealthChecker;
   readonly startedAt: number;
-  config: Config;
+  config: Config | undefined;
   ipvs: { table(): Promise<VirtualServiceEntry[]> } | undefined;
   vrrp: VrrpService | undefined;
   reconciler: { stats: ReconcilerStats } | undefined;

@@ -1,5 +1,6 @@
 // /status.json: what the status page shows, from the same sources and the same (cached) kernel dump.
 import * as os from 'node:os';
+import type { Config } from '../config/model';
 import { serviceKeys } from '../daemon/desired-table';
 import { serverId } from '../health';
 import { serviceId, type DestinationEntry, type VirtualServiceEntry } from '../ipvs';
@@ -70,12 +71,12 @@ function describe(e: Record<string, unknown>): string {
 }
 
 export function statusDocument(source: MetricsSource, snap: TableSnapshot, maxEvents = 30): StatusDocument {
-  const config = source.config();
+  const config = source.config() ?? { virtual_servers: [], vrrp_instances: [] };
   const kernel = new Map<string, VirtualServiceEntry>();
   for (const s of snap.table) kernel.set(serviceId(s.key), s);
   const services: ServiceRow[] = config.virtual_servers.map((vs) => {
     const health = source.health.status(vs.id);
-    const keys = serviceKeys(config, vs);
+    const keys = serviceKeys(config as Config, vs);
     const dests = new Map<string, DestinationEntry[]>();
     const row: ServiceRow = {
       id: vs.id,
