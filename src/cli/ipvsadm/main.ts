@@ -192,6 +192,13 @@ export async function kernelFor(ctx: RestoreCtx): Promise<Kernel> {
 export async function runIpvsadm(argv: string[], io: IpvsadmIo = {}): Promise<number> {
   trace('runIpvsadm');
   const ctx: Ctx = { prog: io.prog ?? 'lbctl', out: [], err: [], kernel: null, io };
+  if (io.stdout === undefined) {
+    // `lbctl -Ln | head`: a reader gone is not an error to report (ipvsadm just dies of SIGPIPE)
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(141);
+      throw e;
+    });
+  }
   const stdout = io.stdout ?? ((s: string) => process.stdout.write(s));
   const stderr = io.stderr ?? ((s: string) => process.stderr.write(s));
   let code: number;
