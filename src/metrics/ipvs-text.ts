@@ -198,20 +198,22 @@ class Writer {
     this.ensure(s.length * 3);
     this.off += this.buf.write(s, this.off, 'utf8');
   }
-  /** A value and the newline: non-negative integers digit by digit, anything else through String. */
+  /** A value and the newline: 31-bit non-negative integers digit by digit, anything else through String. */
   value(v: number): void {
     this.ensure(32);
     const buf = this.buf;
-    if (Number.isSafeInteger(v) && v >= 0) {
-      if (v === 0) {
-        buf[this.off++] = 48;
-      } else {
-        let digits = 0;
-        for (let x = v; x >= 1; x = Math.floor(x / 10)) digits++;
-        let at = this.off + digits;
-        this.off = at;
-        for (let x = v; x >= 1; x = Math.floor(x / 10)) buf[--at] = 48 + (x % 10);
-      }
+    if (v >= 0 && v < 2147483648 && (v | 0) === v) {
+      // 31-bit integers (connections, weights, rates, most counters): integer division.
+      let digits = 1;
+      for (let x = v; x >= 10; x = (x / 10) | 0) digits++;
+      let at = this.off + digits;
+      this.off = at;
+      let x = v;
+      do {
+        const q = (x / 10) | 0;
+        buf[--at] = 48 + x - q * 10;
+        x = q;
+      } while (x > 0);
     } else {
       this.off += buf.write(num(v), this.off, 'latin1');
     }

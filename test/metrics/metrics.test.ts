@@ -240,3 +240,42 @@ describe('metrics listener', () => {
     assert.ok(page.body.includes('status.json'));
   });
 });
+
+test('IPVS values are written exactly (small integers digit by digit, 64-bit counters, fractions)', async () => {
+  const { renderIpvs } = await import('../../src/metrics/ipvs-text');
+  const values = [0, 1, 9, 10, 99, 100, 123456789, 2147483647, 2147483648, 2 ** 40 + 7, 2 ** 53 - 1, 1.5];
+  const zero = {
+    conns: 0,
+    inPackets: 0,
+    outPackets: 0,
+    inBytes: 0,
+    outBytes: 0,
+    cps: 0,
+    inPps: 0,
+    outPps: 0,
+    inBps: 0,
+    outBps: 0,
+  };
+  const base = table(80, 81)[0];
+  const t: VirtualServiceEntry[] = [
+    {
+      ...base,
+      stats: zero,
+      destinations: values.map((v, i) => ({
+        ...base.destinations[0],
+        port: port(1000 + i),
+        stats: { ...zero, inBytes: v },
+      })),
+    },
+  ];
+  for (const om of [false, true]) {
+    const r = renderIpvs(t, undefined, om);
+    const text = Buffer.concat(r.chunks).toString();
+    const got = text
+      .split('\n')
+      .filter((l) => l.startsWith('lbd_ipvs_server_in_bytes_total{'))
+      .map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)));
+    assert.deepEqual(got, values);
+    assert.equal(r.bytes, Buffer.byteLength(text));
+  }
+});
