@@ -278,6 +278,8 @@ export interface RealServer {
   weight: number;
   forwarding: Forwarding;
   inhibit_on_failure: boolean;
+  /** lbd extension: ms over which a real server coming back ramps up to its weight (0: at once). */
+  slow_start: number;
   /** Connection thresholds (0: none). */
   uthreshold: number;
   lthreshold: number;
@@ -326,6 +328,8 @@ export interface VirtualServer {
   omega: boolean;
   ha_suspend: boolean;
   inhibit_on_failure: boolean;
+  /** lbd extension: default slow_start of the real servers, ms (0: off). */
+  slow_start: number;
   /** The defaults the real servers' checks inherited. */
   delay_loop: number;
   real_servers: RealServer[];

@@ -67,6 +67,7 @@ function realServerConfig(rs: RealServer, vs: VirtualServer, port: number): Real
     weight: rs.weight,
     inhibit_on_failure: rs.inhibit_on_failure,
     alpha: rs.alpha,
+    slow_start: s(rs.slow_start),
     delay_loop: s(vs.delay_loop),
     checks: rs.checks.map(checkConfig),
   };

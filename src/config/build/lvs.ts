@@ -37,8 +37,11 @@ const INHERITED = [
   'inhibit_on_failure',
   'alpha',
   'virtualhost',
+  'slow_start',
 ];
 const INHERITED_SET: ReadonlySet<string> = new Set(INHERITED);
+/** What a virtual server passes down to its real servers (and they to their checks). */
+type LvsDefaults = CheckDefaults & { inhibit_on_failure: boolean; slow_start: number };
 const VS_KEYS = keys(
   'address',
   'port',
@@ -339,10 +342,11 @@ function readVirtualServer(
     r.error(f.get('hysteresis')!.value, `hysteresis (${hysteresis}) must be less than quorum (${quorum})`);
 
   const delayLoop = r.duration(f.get('delay_loop'), 1, 86_400_000) ?? 60_000;
-  const defaults: CheckDefaults & { inhibit_on_failure: boolean } = {
+  const defaults: LvsDefaults = {
     delay_loop: delayLoop,
     alpha: r.bool(f.get('alpha')) ?? false,
     inhibit_on_failure: r.bool(f.get('inhibit_on_failure')) ?? false,
+    slow_start: r.duration(f.get('slow_start'), 0, 86_400_000) ?? 0,
   };
   readTimingDefaults(r, f, defaults);
 
@@ -368,6 +372,7 @@ function readVirtualServer(
     omega: r.bool(f.get('omega')) ?? false,
     ha_suspend: r.bool(f.get('ha_suspend')) ?? false,
     inhibit_on_failure: defaults.inhibit_on_failure,
+    slow_start: defaults.slow_start,
     delay_loop: delayLoop,
     real_servers: [],
   };
@@ -463,7 +468,7 @@ function readRealServer(
   r: Reader,
   m: MapNode,
   vs: VirtualServer,
-  vsDefaults: CheckDefaults & { inhibit_on_failure: boolean },
+  vsDefaults: LvsDefaults,
 ): RealServer | undefined {
   const f = r.fields(m, RS_KEYS, 'in a real server');
   const address = r.ip(f.get('address'));
@@ -500,6 +505,7 @@ function readRealServer(
       delay_loop: r.duration(f.get('delay_loop'), 1, 86_400_000) ?? vsDefaults.delay_loop,
       alpha: r.bool(f.get('alpha')) ?? vsDefaults.alpha,
       inhibit_on_failure: r.bool(f.get('inhibit_on_failure')) ?? vsDefaults.inhibit_on_failure,
+      slow_start: r.duration(f.get('slow_start'), 0, 86_400_000) ?? vsDefaults.slow_start,
     };
     readTimingDefaults(r, f, d);
   }
@@ -509,6 +515,7 @@ function readRealServer(
     weight: r.int(f.get('weight'), 0, 65535) ?? 1,
     forwarding,
     inhibit_on_failure: d.inhibit_on_failure,
+    slow_start: d.slow_start,
     uthreshold: r.int(f.get('uthreshold'), 0, 2_147_483_647) ?? 0,
     lthreshold: r.int(f.get('lthreshold'), 0, 2_147_483_647) ?? 0,
     alpha: d.alpha,

@@ -471,6 +471,7 @@ const INHERITED: Table = {
   inhibit_on_failure: flag(),
   alpha: flag(),
   virtualhost: str(),
+  slow_start: secs(),
 };
 
 const REAL_SERVER: Table = {
