@@ -18,8 +18,8 @@ h2{font-size:1.05em;margin:.2em 0 .5em}table{border-collapse:collapse;width:100%
 th,td{text-align:left;padding:.25em .5em;border-bottom:1px solid var(--line);white-space:nowrap}th{color:var(--mut);font-weight:500}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .badge{display:inline-block;padding:0 .45em;border-radius:4px;font-weight:600;font-size:.9em}
-.MASTER,.up,.held{background:var(--ok);color:#fff}.BACKUP,.standby{background:#30363d;color:var(--fg)}
-.FAULT,.down,.lost{background:var(--bad);color:#fff}.INIT,.STOP{background:var(--warn);color:#000}
+.b-MASTER,.b-up,.b-held{background:var(--ok);color:#fff}.b-BACKUP,.b-standby{background:#30363d;color:var(--fg)}
+.b-FAULT,.b-down,.b-lost{background:var(--bad);color:#fff}.b-INIT,.b-STOP{background:var(--warn);color:#000}
 tr.server.down td{color:var(--bad);font-weight:600}tr.vs td{font-weight:600;border-top:2px solid var(--line)}
 tr.vs.degraded td:first-child{color:var(--warn)}tr.vs.lost td:first-child{color:var(--bad)}
 .reason{color:var(--mut);white-space:normal;min-width:12em}#events td{white-space:normal}
@@ -41,7 +41,7 @@ function el(tag, attrs, ...kids) {
   for (const k of kids) e.append(k instanceof Node ? k : document.createTextNode(String(k)));
   return e;
 }
-const badge = (text, cls) => el("span", { class: "badge " + cls }, text);
+const badge = (text, cls) => el("span", { class: "badge b-" + cls }, text);
 function rate(bps) {
   const units = ["B/s", "kB/s", "MB/s", "GB/s"]; let i = 0;
   while (bps >= 1000 && i < units.length - 1) { bps /= 1000; i++; }
@@ -81,7 +81,7 @@ function draw(d) {
     el("td", {}, i.name + " (vrid " + i.vrid + ", " + i.interface + ")"), el("td", {}, badge(i.state, i.state), i.faults.length ? " " + i.faults.join(", ") : ""),
     el("td", { class: "num" }, i.priority + (i.priority !== i.basePriority ? " (" + i.basePriority + ")" : "")),
     el("td", {}, i.state === "MASTER" ? "this node" : i.master || "-"),
-    el("td", {}, ...i.vips.map((v) => el("span", { class: "vip badge " + (v.held ? "held" : "standby"), "data-vip": v.address }, v.address + (v.held ? " held here" : "")))))));
+    el("td", {}, ...i.vips.map((v) => el("span", { class: "vip badge " + (v.held ? "held b-held" : "standby b-standby"), "data-vip": v.address }, v.address + (v.held ? " held here" : "")))))));
   replace("events", d.events.map((e) => el("tr", { class: "event" }, el("td", {}, new Date(e.time).toLocaleTimeString()), el("td", {}, e.source + " " + e.type), el("td", {}, e.text))));
   const masters = d.vrrp.filter((i) => i.state === "MASTER").length;
   document.getElementById("summary").textContent = d.services.length + " services, " + servers + " real servers, " + down + " down" + (lost ? ", " + lost + " without quorum" : "") + (d.vrrp.length ? "; VRRP master of " + masters + "/" + d.vrrp.length : "");
