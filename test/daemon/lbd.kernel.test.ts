@@ -17,7 +17,7 @@ const VIP = '198.51.100.100';
 const RS = ['rs1', 'rs2', 'rs3'];
 const addr = (i: number) => `203.0.113.${11 + i}`;
 
-function conf(weights: number[] = [1, 1, 1]): string {
+function conf(weights: number[] = [1, 4, 1]): string {
   const servers = RS.map(
     (_, i) => `    real_server ${addr(i)} 80 {
         weight ${weights[i]}
@@ -29,6 +29,7 @@ function conf(weights: number[] = [1, 1, 1]): string {
   ).join('\n');
   return `virtual_server ${VIP} 80 {
     delay_loop 1
+    slow_start 3
     lb_algo rr
     lb_kind NAT
     protocol TCP
@@ -134,7 +135,7 @@ describe('lbd in the real kernel, under traffic', () => {
     });
     assert.match(
       table,
-      /-A -t 198\.51\.100\.100:80 -s rr\n(-a -t 198\.51\.100\.100:80 -r 203\.0\.113\.1\d:80 -m -w 1\n){3}/,
+      /-A -t 198\.51\.100\.100:80 -s rr\n-a -t 198\.51\.100\.100:80 -r 203\.0\.113\.11:80 -m -w 1\n-a -t 198\.51\.100\.100:80 -r 203\.0\.113\.12:80 -m -w 4\n-a -t 198\.51\.100\.100:80 -r 203\.0\.113\.13:80 -m -w 1\n/,
     );
     const load = await startLoad(topo, 'client', `http://${VIP}/`);
     await wait(1000);
@@ -165,7 +166,7 @@ describe('lbd in the real kernel, under traffic', () => {
     assert.match(before81, /^TCP\s+198\.51\.100\.100:81\s+3\s/);
     const load = await startLoad(topo, 'client', `http://${VIP}/`);
     await wait(500);
-    fs.writeFileSync(confFile(), conf([1, 1, 3]));
+    fs.writeFileSync(confFile(), conf([1, 4, 3]));
     const result = (await controlRequest('reload', {}, { socketPath: socket() })) as { changes: number };
     assert.equal(result.changes, 1, 'one kernel operation for one changed real server');
     await wait(1000);
@@ -180,7 +181,7 @@ describe('lbd in the real kernel, under traffic', () => {
     const table = await ipvsadm('-Sn');
     fs.writeFileSync(
       confFile(),
-      conf([1, 1, 3]).replace('lb_algo rr', 'lb_algo nosuch').replace('delay_loop 1', 'delay_lop 1'),
+      conf([1, 4, 3]).replace('lb_algo rr', 'lb_algo nosuch').replace('delay_loop 1', 'delay_lop 1'),
     );
     await assert.rejects(
       controlRequest('reload', {}, { socketPath: socket() }),
@@ -192,7 +193,7 @@ describe('lbd in the real kernel, under traffic', () => {
       },
     );
     assert.equal(await ipvsadm('-Sn'), table);
-    fs.writeFileSync(confFile(), conf([1, 1, 3]));
+    fs.writeFileSync(confFile(), conf([1, 4, 3]));
   });
 
   test('repairs ipvsadm -d made behind its back', async () => {
@@ -228,7 +229,33 @@ describe('lbd in the real kernel, under traffic', () => {
     assert.equal(s.failed, 0, JSON.stringify(s));
     assert.equal(s.byBody.rs2, undefined, 'no new connections to the failed server');
     await startHttpd(topo, ['rs2']);
-    await until('rs2 to come back', async () => (await ipvsadm('-Sn')).includes(`${addr(1)}:80`), 10_000);
+    // Back with slow start (3 s): first below its weight of 4, then at 4.
+    const seen: number[] = [];
+    const weightOf = async () =>
+      Number(
+        new RegExp(`-r ${addr(1).replace(/\./g, '\\.')}:80 -m -w (\\d+)`).exec(await ipvsadm('-Sn'))?.[1] ??
+          NaN,
+      );
+    await until(
+      'rs2 to come back',
+      async () => {
+        const w = await weightOf();
+        if (!Number.isNaN(w)) seen.push(w);
+        return seen.length > 0;
+      },
+      10_000,
+      50,
+    );
+    await until(
+      'rs2 at full weight',
+      async () => {
+        seen.push(await weightOf());
+        return seen[seen.length - 1] === 4;
+      },
+      15_000,
+      50,
+    );
+    assert.ok(seen[0] < 4, `ramped up: weights seen ${seen.join(' ')}`);
     const status = (await controlRequest('checks', {}, { socketPath: socket() })) as {
       servers: { server: string; up: boolean }[];
     }[];
