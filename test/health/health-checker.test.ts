@@ -19,7 +19,9 @@ describe('health checker', () => {
     hc.setVirtualService({ id: 'b', real_servers: [{ ...rs, weight: 3 }] });
     assert.equal(hc.checkCount, 1);
     await sleep(1000);
-    assert.ok(srv.connections >= 8 && srv.connections <= 12, `${srv.connections} connections for 2 services`);
+    // One shared check at 10 per second: at most ~10 connections (two separate checks would make ~20). A
+    // loaded machine may run fewer; the check must have run though.
+    assert.ok(srv.connections >= 3 && srv.connections <= 12, `${srv.connections} connections for 2 services`);
     // A different parameter makes a separate check.
     hc.setVirtualService({ id: 'c', real_servers: [{ ...rs, checks: [tcp({ connect_timeout: 2 })] }] });
     assert.equal(hc.checkCount, 2);
