@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { loadConfigFile } from '../src/config/load';
 import { Lbd } from '../src/daemon/lbd';
 import { EventLog } from '../src/daemon/event-log';
+import { healthService } from '../src/daemon/health-services';
 import { Logs } from '../src/daemon/logger';
 import { HealthChecker } from '../src/health';
 import type { VirtualServiceEntry } from '../src/ipvs';
@@ -86,9 +87,12 @@ async function replay(file: string): Promise<void> {
   fs.writeFileSync(conf, config());
   const cfg = loadConfigFile(conf, { hostChecks: 'off' }).config;
   const table = JSON.parse(fs.readFileSync(file, 'utf8')) as VirtualServiceEntry[];
+  // The health checker as lbd has it: every real server (these have no checks: up, nothing runs).
+  const health = new HealthChecker();
+  for (const vs of cfg.virtual_servers) health.setVirtualService(healthService(cfg, vs));
   const source: MetricsSource = {
     ipvsTable: () => Promise.resolve(table),
-    health: new HealthChecker(),
+    health,
     vrrp: () => undefined,
     reconciler: () => undefined,
     events: new EventLog(),

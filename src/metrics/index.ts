@@ -16,3 +16,4 @@ export {
 export { renderIpvs, configuredWeights, IPVS_FAMILIES } from './ipvs-text';
 export { statusDocument, type StatusDocument } from './status';
 export { statusPage } from './page';
+export { renderHealth, HEALTH_FAMILIES } from './health-text';

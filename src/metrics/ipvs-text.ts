@@ -173,7 +173,7 @@ export interface IpvsText {
 }
 
 /** An append-only byte buffer for ASCII exposition text. */
-class Writer {
+export class Writer {
   buf: Buffer;
   off = 0;
   constructor(size: number) {

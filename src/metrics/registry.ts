@@ -167,17 +167,8 @@ export function buildRegistry(
     emit({}, source.startedAt / 1000),
   );
 
-  // Health.
+  // Health (per real server and per virtual service states: health-text.ts).
   const statuses = () => source.health.virtualServices().map((id) => source.health.status(id));
-  gauge(
-    'lbd_health_server_up',
-    'Real server health: 1 up, 0 down (all its checks must pass).',
-    ['vs', 'server'],
-    (emit) => {
-      for (const st of statuses())
-        for (const s of st?.servers ?? []) emit({ vs: st!.vs, server: s.server }, s.up ? 1 : 0);
-    },
-  );
   gauge(
     'lbd_health_server_last_failure_timestamp_seconds',
     'When the real server last went down, with the reason (epoch seconds).',
@@ -195,24 +186,6 @@ export function buildRegistry(
             emit({ vs: st!.vs, server: s.server, reason: s.reason }, s.since / 1000);
     },
   );
-  gauge(
-    'lbd_health_server_weight',
-    'Weight the health checker wants for the real server (0 when down or removed).',
-    ['vs', 'server'],
-    (emit) => {
-      for (const st of statuses())
-        for (const s of st?.servers ?? []) emit({ vs: st!.vs, server: s.server }, s.present ? s.weight : 0);
-    },
-  );
-  gauge(
-    'lbd_health_server_configured_weight',
-    'Configured weight of the real server.',
-    ['vs', 'server'],
-    (emit) => {
-      for (const st of statuses())
-        for (const s of st?.servers ?? []) emit({ vs: st!.vs, server: s.server }, s.configuredWeight);
-    },
-  );
   counter(
     'lbd_health_server_transitions_total',
     'Real server state changes (to up or to down).',
@@ -222,20 +195,6 @@ export function buildRegistry(
         emit({ vs: t.vs, server: t.server, to: t.to }, t.n);
     },
   );
-  gauge('lbd_health_quorum_up', 'Quorum of the virtual service: 1 met, 0 lost.', ['vs'], (emit) => {
-    for (const st of statuses()) if (st) emit({ vs: st.vs }, st.quorumUp ? 1 : 0);
-  });
-  gauge(
-    'lbd_health_quorum_weight',
-    'Sum of the weights of the live real servers (compared with the quorum).',
-    ['vs'],
-    (emit) => {
-      for (const st of statuses()) if (st) emit({ vs: st.vs }, st.sum);
-    },
-  );
-  gauge('lbd_health_quorum_threshold', 'The configured quorum of the virtual service.', ['vs'], (emit) => {
-    for (const st of statuses()) if (st) emit({ vs: st.vs }, st.quorum);
-  });
   counter(
     'lbd_health_quorum_transitions_total',
     'Quorum gained (to="up") or lost (to="down").',

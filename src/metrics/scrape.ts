@@ -3,6 +3,8 @@
 // cost one dump per interval; concurrent scrapes share the dump in flight.
 import * as client from 'prom-client';
 import type { VirtualServiceEntry } from '../ipvs';
+import type { VirtualServiceStatus } from '../health/virtual-service';
+import { renderHealth } from './health-text';
 import { configuredWeights, renderIpvs, type IpvsText } from './ipvs-text';
 import { buildRegistry, EventCounters } from './registry';
 import type { MetricsSource } from './source';
@@ -136,9 +138,16 @@ export class Scraper {
     let own = await registry.metrics();
     if (openMetrics) own = own.replace(/# EOF\n$/, '');
     else own += '\n';
-    const chunks: (string | Buffer)[] = [own, ...(ipvs?.chunks ?? [])];
+    const statuses: VirtualServiceStatus[] = [];
+    for (const id of this.source.health.virtualServices()) {
+      const st = this.source.health.status(id);
+      if (st) statuses.push(st);
+    }
+    const health = renderHealth(statuses);
+    const chunks: (string | Buffer)[] = [own, ...health.chunks, ...(ipvs?.chunks ?? [])];
     if (openMetrics) chunks.push('# EOF\n');
-    const bytes = Buffer.byteLength(own) + (ipvs?.bytes ?? 0) + (openMetrics ? 6 : 0);
+    let bytes = Buffer.byteLength(own) + (ipvs?.bytes ?? 0) + (openMetrics ? 6 : 0);
+    for (const c of health.chunks) bytes += c.length;
     return { contentType: openMetrics ? OPENMETRICS_TEXT : PROMETHEUS_TEXT, chunks, bytes };
   }
 

@@ -79,8 +79,9 @@ async function until<T>(
 }
 
 /** An instant query: the value of each series, by the given label's value. */
-async function query(expr: string, by = ''): Promise<Map<string, number>> {
-  const r = await fetch(`http://127.0.0.1:${PROM_PORT}/api/v1/query?query=${encodeURIComponent(expr)}`);
+async function query(expr: string, by = '', time?: number): Promise<Map<string, number>> {
+  const at = time === undefined ? '' : `&time=${time}`;
+  const r = await fetch(`http://127.0.0.1:${PROM_PORT}/api/v1/query?query=${encodeURIComponent(expr)}${at}`);
   const body = (await r.json()) as {
     status: string;
     error?: string;
@@ -260,14 +261,20 @@ scrape_configs:
         'rs2 out of the kernel table',
         async () => (await query(`lbd_ipvs_server_weight{server="${RS2}"}`)).size === 0,
       );
-      await wait(6000);
-      const perServer = await query('rate(lbd_ipvs_server_connections_total{port="80"}[5s])', 'server');
-      const service = await one('rate(lbd_ipvs_service_connections_total{port="80"}[5s])');
-      assert.ok(service !== undefined && service > 2, `service rate ${service}`);
-      assert.ok(
-        Math.abs((perServer.get(RS1) ?? 0) - service) <= service * 0.25,
-        `rs1 ${perServer.get(RS1)} vs service ${service}`,
-      );
+      // Over the same scrapes, every new connection of the service went to rs1.
+      const t1 = Date.now() / 1000;
+      await wait(8000);
+      const t2 = Date.now() / 1000 - 1.5;
+      const counts = async (t: number) => ({
+        service: (await query('lbd_ipvs_service_connections_total{port="80"}', '', t)).get('') ?? NaN,
+        rs1: (await query(`lbd_ipvs_server_connections_total{server="${RS1}"}`, '', t)).get('') ?? NaN,
+      });
+      const a = await counts(t1);
+      const b = await counts(t2);
+      assert.ok(b.service - a.service > 5, `service connections ${a.service} -> ${b.service}`);
+      assert.equal(b.rs1 - a.rs1, b.service - a.service, 'the connections of the service all went to rs1');
+      const rate = await one('rate(lbd_ipvs_service_connections_total{port="80"}[10s])');
+      assert.ok(rate !== undefined && rate > 2, `service rate ${rate}`);
     } finally {
       const summary = await load.stop();
       assert.ok(summary.ok > 0);
