@@ -168,7 +168,7 @@ describe('metrics listener', () => {
   test('Prometheus text: IPVS counters exact, health states, one dump for concurrent scrapes', async () => {
     // Wait until the refusing server is seen down (fall 1, retry 0).
     const t0 = Date.now();
-    let body = '';
+    let body: string;
     for (;;) {
       body = (await get(`${base()}/metrics`)).body;
       if (sample(body, 'lbd_health_server_up', { server: `127.0.0.1:${badPort}` }) === 0) break;
