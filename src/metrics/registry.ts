@@ -5,6 +5,7 @@ import * as client from 'prom-client';
 import { VERSION } from '../version';
 import { checkAttempts, type CheckAttempt } from './check-attempts';
 import type { LbdEvent } from '../daemon/event-log';
+import type { VirtualServiceStatus } from '../health/virtual-service';
 import type { MetricsSource } from './source';
 
 const VRRP_STATES = ['INIT', 'BACKUP', 'MASTER', 'FAULT', 'STOP'] as const;
@@ -22,6 +23,8 @@ export class EventCounters {
   readonly masterChanges = new Map<string, number>();
   readonly duplicateMaster = new Map<string, number>();
   readonly checks = new Map<string, { checker: string; attempts: number; failures: number }>();
+  /** The health statuses of the scrape in progress (read once per scrape). */
+  statuses: (VirtualServiceStatus | undefined)[] | undefined;
   reloadsOk = 0;
   reloadsFailed = 0;
   lastGoodReload = 0;
@@ -168,7 +171,8 @@ export function buildRegistry(
   );
 
   // Health (per real server and per virtual service states: health-text.ts).
-  const statuses = () => source.health.virtualServices().map((id) => source.health.status(id));
+  const statuses = () =>
+    counters.statuses ?? source.health.virtualServices().map((id) => source.health.status(id));
   gauge(
     'lbd_health_server_last_failure_timestamp_seconds',
     'When the real server last went down, with the reason (epoch seconds).',

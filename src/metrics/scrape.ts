@@ -134,15 +134,21 @@ export class Scraper {
       const key = openMetrics ? 'openMetrics' : 'text';
       ipvs = snap[key] ??= renderIpvs(snap.table, this.weights(), openMetrics);
     }
-    const registry = openMetrics ? this.om : this.text;
-    let own = await registry.metrics();
-    if (openMetrics) own = own.replace(/# EOF\n$/, '');
-    else own += '\n';
     const statuses: VirtualServiceStatus[] = [];
     for (const id of this.source.health.virtualServices()) {
       const st = this.source.health.status(id);
       if (st) statuses.push(st);
     }
+    const registry = openMetrics ? this.om : this.text;
+    this.counters.statuses = statuses;
+    let own: string;
+    try {
+      own = await registry.metrics();
+    } finally {
+      this.counters.statuses = undefined;
+    }
+    if (openMetrics) own = own.replace(/# EOF\n$/, '');
+    else own += '\n';
     const health = renderHealth(statuses);
     const chunks: (string | Buffer)[] = [own, ...health.chunks, ...(ipvs?.chunks ?? [])];
     if (openMetrics) chunks.push('# EOF\n');
