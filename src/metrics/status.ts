@@ -66,7 +66,7 @@ function describe(e: Record<string, unknown>): string {
   const skip = new Set(['seq', 'time', 'source', 'type']);
   return Object.entries(e)
     .filter(([k, v]) => !skip.has(k) && v !== undefined && v !== null && typeof v !== 'object')
-    .map(([k, v]) => `${k}=${String(v)}`)
+    .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(1) : String(v)}`)
     .join(' ');
 }
 
