@@ -10,13 +10,14 @@ import { statusDocument } from './status';
 export interface MetricsServerOptions extends ScrapeOptions {
   /** Listen address; default 127.0.0.1 (loopback only). */
   address?: string;
-  /** Default 9167; 0 picks a free port. */
+  /** Default 9100 (as the configuration); 0 picks a free port. */
   port?: number;
   /** Path of the metrics; default /metrics. */
   path?: string;
 }
 
-export const DEFAULT_METRICS_PORT = 9167;
+// The configuration's default (src/config): metrics.listen 127.0.0.1:9100.
+export const DEFAULT_METRICS_PORT = 9100;
 
 export interface MetricsServer {
   readonly address: string;
