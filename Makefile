@@ -6,7 +6,7 @@ NODE_BIN := node_modules/.bin
 
 # Debian packages the build, the tests and the real-kernel harness need.
 APT_PACKAGES := qemu-system-x86 busybox-static kmod cpio zstd xz-utils ipvsadm iproute2 iputils-ping strace tcpdump \
-	nftables keepalived haproxy procps psmisc openssl
+	nftables keepalived haproxy procps psmisc openssl prometheus chromium
 TS_SOURCES := $(shell find src test bench -name '*.ts' 2>/dev/null)
 NATIVE_SOURCES := native/binding.gyp $(wildcard native/src/*)
 ADDON := native/build/Release/lbd_native.node
