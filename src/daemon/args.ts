@@ -19,6 +19,8 @@ export interface DaemonArgs {
   driftInterval: number;
   /** Seconds a drain waits for active connections. */
   drainTimeout: number;
+  /** --metrics-listen ADDR:PORT: serve metrics there whatever the configuration says. */
+  metricsListen?: { address: string; port: number };
 }
 
 export const DEFAULT_CONFIG = '/etc/lbd/lbd.yaml';
@@ -96,6 +98,9 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
       case '--log-level':
         parseLogLevels(value(), args);
         break;
+      case '--metrics-listen':
+        args.metricsListen = listenAddress(arg, value());
+        break;
       case '--drift-interval':
         args.driftInterval = seconds(arg, value());
         break;
@@ -108,6 +113,15 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
     }
   }
   return args;
+}
+
+/** ADDR:PORT, [IPv6]:PORT or :PORT (loopback). */
+function listenAddress(option: string, text: string): { address: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]*)):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535)
+    throw new UsageError(`${option} needs ADDRESS:PORT (e.g. 127.0.0.1:9100 or [::1]:9100), not '${text}'`);
+  return { address: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
 function seconds(option: string, text: string): number {
@@ -154,6 +168,9 @@ Options:
       --state-file FILE where lbd remembers the IPVS services it manages (default /run/lbd/managed.json)
       --log-level SPEC  level, with per-subsystem overrides: info,vrrp=debug,health=warn
                         (subsystems: ${SUBSYSTEMS.join(', ')})
+      --metrics-listen ADDR:PORT
+                        serve /metrics (Prometheus), the status page (/) and /healthz there,
+                        whatever the configuration's metrics block says
       --drift-interval S  seconds between checks of the kernel's table for changes made
                         behind lbd's back, which it repairs (default 10)
       --drain-timeout S how long a drained real server may keep its active connections

@@ -30,6 +30,7 @@ import { acquirePidFile } from './pidfile';
 import { Reconciler, type DesiredSource } from './reconciler';
 import { SdNotify } from './sd-notify';
 import { vrrpConfig } from './vrrp-config';
+import type { MetricsServer } from '../metrics';
 
 export interface LbdOptions {
   configFile: string;
@@ -49,6 +50,8 @@ export interface LbdOptions {
   drainTimeoutMs?: number;
   /** How often draining servers' connections are polled (ms). */
   drainPollMs?: number;
+  /** Serve metrics and the status page here, whatever the configuration says (--metrics-listen). */
+  metricsListen?: { address: string; port: number };
 }
 
 export class LbdStartError extends Error {
@@ -64,6 +67,7 @@ export class Lbd {
   vrrp: VrrpService | undefined;
   reconciler: Reconciler | undefined;
   control: ControlServer | undefined;
+  metrics: MetricsServer | undefined;
   readonly drainer: Drainer;
   readonly startedAt = Date.now();
   lastReload: { at: string; ok: boolean; errors: number } | undefined;
@@ -155,6 +159,7 @@ export class Lbd {
       if (this.reconciler) await this.reconciler.request('start');
       await this.startVrrp();
       await this.startControl();
+      await this.startMetrics();
     } catch (err) {
       await this.stop();
       throw err;
@@ -535,6 +540,20 @@ export class Lbd {
     this.control = server;
   }
 
+  /** The metrics listener (/metrics, the status page, /healthz), when configured or asked for. */
+  private async startMetrics(): Promise<void> {
+    const m = this.config.metrics;
+    const listen = this.opts.metricsListen ?? (m.enabled ? { address: m.address, port: m.port } : undefined);
+    if (!listen) return;
+    const { startMetricsServer, lbdMetricsSource } = require('../metrics') as typeof import('../metrics');
+    this.metrics = await startMetricsServer(lbdMetricsSource(this), { ...listen, path: m.path });
+    this.opts.logs
+      .for('metrics')
+      .info(
+        `metrics on http://${listen.address.includes(':') ? `[${this.metrics.address}]` : this.metrics.address}:${this.metrics.port}${m.path}`,
+      );
+  }
+
   /** Graceful stop: VRRP sends priority 0 and removes its VIPs; the IPVS table is left as it is unless
    * lvs_flush_on_stop is set. */
   async stop(): Promise<void> {
@@ -547,6 +566,7 @@ export class Lbd {
     if (this.config?.global.lvs_flush_on_stop && this.ipvs) await this.ipvs.flush().catch(() => undefined);
     this.ipvs?.close();
     await this.control?.close();
+    await this.metrics?.close();
     this.releasePid?.();
     this.log.info('lbd stopped');
     this.opts.logs.flush();

@@ -37,5 +37,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     logLevels: args.logLevels,
     driftIntervalMs: args.driftInterval * 1000,
     drainTimeoutMs: args.drainTimeout * 1000,
+    ...(args.metricsListen ? { metricsListen: args.metricsListen } : {}),
   });
 }

@@ -32,6 +32,7 @@ export interface RunOptions {
   logLevels: Partial<Record<Subsystem, Level>>;
   driftIntervalMs?: number;
   drainTimeoutMs?: number;
+  metricsListen?: { address: string; port: number };
 }
 
 export async function runDaemon(opts: RunOptions): Promise<number> {
@@ -47,6 +48,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     stateFile: opts.stateFile ?? '/run/lbd/managed.json',
     ...(opts.driftIntervalMs ? { driftIntervalMs: opts.driftIntervalMs } : {}),
     ...(opts.drainTimeoutMs ? { drainTimeoutMs: opts.drainTimeoutMs } : {}),
+    ...(opts.metricsListen ? { metricsListen: opts.metricsListen } : {}),
   });
   try {
     await lbd.start();

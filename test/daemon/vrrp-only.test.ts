@@ -25,6 +25,7 @@ function startLbd(
   host: string,
   dir: string,
   conf: string,
+  extra: string[] = [],
 ): { proc: ChildProcess; socket: string } {
   const file = path.join(dir, `${host}.conf`);
   fs.writeFileSync(file, conf);
@@ -40,6 +41,7 @@ function startLbd(
     socket,
     '--state-file',
     path.join(dir, `${host}.json`),
+    ...extra,
   ]);
   return { proc, socket };
 }
@@ -68,7 +70,7 @@ describe('lbd runs VRRP-only keepalived configurations without IPVS', () => {
       .replace('priority 100', 'priority 50')
       .replace('priority X', 'priority 100');
     const d1 = startLbd(topo, 'd1', dir, conf1);
-    const d2 = startLbd(topo, 'd2', dir, conf2);
+    const d2 = startLbd(topo, 'd2', dir, conf2, ['--metrics-listen', '127.0.0.1:9100']);
     const states = async () => [
       (await instances(d1.socket)).map((i) => `${i.name}:${i.state}`).join(' '),
       (await instances(d2.socket)).map((i) => `${i.name}:${i.state}`).join(' '),
@@ -77,6 +79,15 @@ describe('lbd runs VRRP-only keepalived configurations without IPVS', () => {
       const [a, b] = await states();
       return a === 'VI_141:BACKUP VI_142:MASTER' && b === 'VI_141:MASTER VI_142:BACKUP';
     });
+    // d2 serves Prometheus metrics (inside its namespace): its instances' states as VRRP sees them.
+    const fetchMetrics =
+      "fetch('http://127.0.0.1:9100/metrics').then(async (r) => process.stdout.write(await r.text()))";
+    const metrics = await until('metrics from d2', async () => {
+      const r = await topo.exec('d2', [process.execPath, '-e', fetchMetrics]);
+      return r.code === 0 && r.stdout.includes('lbd_vrrp_state') && r.stdout;
+    });
+    assert.match(metrics, /^lbd_vrrp_state\{vrrp_instance="VI_141",state="MASTER"\} 1$/m);
+    assert.match(metrics, /^lbd_vrrp_state\{vrrp_instance="VI_142",state="BACKUP"\} 1$/m);
     await until(
       'the VIPs',
       async () =>
