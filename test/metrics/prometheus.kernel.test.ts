@@ -175,7 +175,7 @@ scrape_configs:
     prom.stderr?.setEncoding('utf8');
     prom.stderr?.on('data', (d: string) => (promOut = (promOut + d).slice(-4000)));
     try {
-      await until('lbd and its metrics listener', async () => lbdOut.includes('ready'), 90_000);
+      await until('lbd and its metrics listener', async () => /^ready /m.test(lbdOut), 90_000);
       await until('Prometheus to scrape lbd', async () => (await one('up{job="lbd"}')) === 1, 120_000);
     } catch (err) {
       throw new Error(`${(err as Error).message}\nlbd:\n${lbdOut}\nprometheus:\n${promOut}`, { cause: err });
