@@ -23,7 +23,8 @@ import {
   type VirtualServiceEntry,
 } from '../../src/ipvs';
 import { run, Topology } from '../support/netns';
-import { probe, startHttpd } from '../support/servers';
+import { lvsLab, REAL_SERVERS as RS, VIP } from '../support/lvs-lab';
+import { probe } from '../support/servers';
 
 function ipvsadm(...args: string[]): string {
   return execFileSync('ipvsadm', args, { encoding: 'utf8' });
@@ -505,11 +506,6 @@ describe('IPVS through the addon, against the real kernel and ipvsadm', () => {
 
 // ---- traffic: NAT, DR and TUN services programmed only through the addon ----
 
-const VIP = '198.51.100.100';
-const RS = ['rs1', 'rs2', 'rs3'];
-const DR_SYSCTLS = { 'net.ipv4.conf.all.arp_ignore': '1', 'net.ipv4.conf.all.arp_announce': '2' };
-type Hosts = Parameters<typeof Topology.create>[0]['hosts'];
-
 async function directorIpvs(topo: Topology): Promise<Ipvs> {
   const name = (await topo.sh('director', 'ip netns identify')).trim();
   assert.ok(name, 'director namespace name');
@@ -574,74 +570,23 @@ async function serveThroughAddon(
 
 describe('NAT, DR and TUN services programmed only through the addon carry traffic', () => {
   test('NAT', async (t) => {
-    const addrOf: Record<string, string> = {};
-    const hosts: Hosts = {
-      client: { links: [{ lan: 'front', addrs: ['198.51.100.2/24'] }] },
-      director: {
-        links: [
-          { lan: 'front', addrs: ['198.51.100.1/24', `${VIP}/32`] },
-          { lan: 'back', addrs: ['203.0.113.1/24'] },
-        ],
-        forwarding: true,
-      },
-    };
-    RS.forEach((rs, i) => {
-      addrOf[rs] = `203.0.113.${11 + i}`;
-      hosts[rs] = {
-        links: [{ lan: 'back', addrs: [`${addrOf[rs]}/24`] }],
-        routes: ['default via 203.0.113.1'],
-      };
-    });
-    const topo = await Topology.create({ lans: { front: {}, back: {} }, hosts });
+    const { topo, addrOf } = await lvsLab('nat');
     t.after(() => topo.destroy());
-    await startHttpd(topo, RS);
     const svc = await serveThroughAddon(topo, addrOf, { method: 'masq' });
     assert.ok(svc.stats.outPackets > 0, 'NAT replies pass the director');
   });
 
   test('DR', async (t) => {
-    const addrOf: Record<string, string> = {};
-    const hosts: Hosts = {
-      client: { links: [{ lan: 'lan', addrs: ['198.51.100.2/24'] }] },
-      director: { links: [{ lan: 'lan', addrs: ['198.51.100.1/24', `${VIP}/32`] }] },
-    };
-    RS.forEach((rs, i) => {
-      addrOf[rs] = `198.51.100.${11 + i}`;
-      hosts[rs] = {
-        links: [{ lan: 'lan', addrs: [`${addrOf[rs]}/24`] }],
-        sysctls: DR_SYSCTLS,
-        ip: [`addr add ${VIP}/32 dev lo`],
-      };
-    });
-    const topo = await Topology.create({ lans: { lan: {} }, hosts });
+    const { topo, addrOf } = await lvsLab('dr');
     t.after(() => topo.destroy());
-    await startHttpd(topo, RS);
     const svc = await serveThroughAddon(topo, addrOf, { method: 'route' });
     assert.ok(svc.stats.inPackets > 0);
     assert.equal(svc.stats.outPackets, 0, 'DR replies bypass the director');
   });
 
   test('TUN (ipip)', async (t) => {
-    await run('modprobe', ['ipip']);
-    const addrOf: Record<string, string> = {};
-    const hosts: Hosts = {
-      client: { links: [{ lan: 'lan', addrs: ['198.51.100.2/24'] }] },
-      director: {
-        links: [{ lan: 'lan', addrs: ['198.51.100.1/24', `${VIP}/32`] }],
-        sysctls: { 'net.ipv4.conf.all.accept_local': '1' },
-      },
-    };
-    RS.forEach((rs, i) => {
-      addrOf[rs] = `198.51.100.${11 + i}`;
-      hosts[rs] = {
-        links: [{ lan: 'lan', addrs: [`${addrOf[rs]}/24`] }],
-        sysctls: { ...DR_SYSCTLS, 'net.ipv4.conf.all.rp_filter': '0', 'net.ipv4.conf.tunl0.rp_filter': '0' },
-        ip: [`addr add ${VIP}/32 dev tunl0`, 'link set tunl0 up'],
-      };
-    });
-    const topo = await Topology.create({ lans: { lan: {} }, hosts });
+    const { topo, addrOf } = await lvsLab('tun');
     t.after(() => topo.destroy());
-    await startHttpd(topo, RS);
     const svc = await serveThroughAddon(topo, addrOf, { method: 'tunnel', tunnel: { type: 'ipip' } });
     assert.ok(svc.stats.inPackets > 0);
     assert.equal(svc.stats.outPackets, 0, 'TUN replies bypass the director');

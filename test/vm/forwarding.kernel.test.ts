@@ -3,12 +3,9 @@
 // robin order, with DR and TUN replies bypassing the director.
 import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { run, Topology } from '../support/netns';
-import { probe, startHttpd } from '../support/servers';
-
-const VIP = '198.51.100.100';
-const RS = ['rs1', 'rs2', 'rs3'];
-const DR_SYSCTLS = { 'net.ipv4.conf.all.arp_ignore': '1', 'net.ipv4.conf.all.arp_announce': '2' };
+import type { Topology } from '../support/netns';
+import { lvsLab, REAL_SERVERS as RS, VIP, type LvsLab } from '../support/lvs-lab';
+import { probe } from '../support/servers';
 
 /** Real servers as listed by `ipvsadm -Ln --nosort` (the kernel's list order; -L sorts by default). */
 function listedServers(listing: string): string[] {
@@ -46,101 +43,41 @@ async function statsAfterEstimator(topo: Topology) {
   return servicePackets(await topo.sh('director', `ipvsadm -Ln --stats -t ${VIP}:80`));
 }
 
+/** Programs the VIP with real ipvsadm in rr over the 3 real servers with the given forwarding flag. */
+async function programWithIpvsadm({ topo, addrOf }: LvsLab, flag: string) {
+  const rules = [
+    `ipvsadm -A -t ${VIP}:80 -s rr`,
+    ...RS.map((rs) => `ipvsadm -a -t ${VIP}:80 -r ${addrOf[rs]}:80 ${flag}`),
+  ];
+  await topo.sh('director', rules.join(' && '));
+}
+
 describe('IPVS forwarding in the real kernel, programmed with ipvsadm', () => {
   test('NAT: the director rewrites and carries both directions', async (t) => {
-    const addrOf: Record<string, string> = {};
-    const hosts: Record<string, Parameters<typeof Topology.create>[0]['hosts'][string]> = {
-      client: { links: [{ lan: 'front', addrs: ['198.51.100.2/24'] }] },
-      director: {
-        links: [
-          { lan: 'front', addrs: ['198.51.100.1/24', `${VIP}/32`] },
-          { lan: 'back', addrs: ['203.0.113.1/24'] },
-        ],
-        forwarding: true,
-      },
-    };
-    RS.forEach((rs, i) => {
-      addrOf[rs] = `203.0.113.${11 + i}`;
-      hosts[rs] = {
-        links: [{ lan: 'back', addrs: [`${addrOf[rs]}/24`] }],
-        routes: ['default via 203.0.113.1'],
-      };
-    });
-    const topo = await Topology.create({ lans: { front: {}, back: {} }, hosts });
-    t.after(() => topo.destroy());
-    await startHttpd(topo, RS);
-    await topo.sh(
-      'director',
-      [
-        `ipvsadm -A -t ${VIP}:80 -s rr`,
-        ...RS.map((rs) => `ipvsadm -a -t ${VIP}:80 -r ${addrOf[rs]}:80 -m`),
-      ].join(' && '),
-    );
-    await assertRoundRobin(topo, addrOf);
-    const { inPkts, outPkts } = await statsAfterEstimator(topo);
+    const lab = await lvsLab('nat');
+    t.after(() => lab.topo.destroy());
+    await programWithIpvsadm(lab, '-m');
+    await assertRoundRobin(lab.topo, lab.addrOf);
+    const { inPkts, outPkts } = await statsAfterEstimator(lab.topo);
     assert.ok(inPkts > 0 && outPkts > 0, `NAT carries both directions: in ${inPkts} out ${outPkts}`);
   });
 
   test('DR: replies go from the real servers straight to the client', async (t) => {
-    const addrOf: Record<string, string> = {};
-    const hosts: Record<string, Parameters<typeof Topology.create>[0]['hosts'][string]> = {
-      client: { links: [{ lan: 'lan', addrs: ['198.51.100.2/24'] }] },
-      director: { links: [{ lan: 'lan', addrs: ['198.51.100.1/24', `${VIP}/32`] }] },
-    };
-    RS.forEach((rs, i) => {
-      addrOf[rs] = `198.51.100.${11 + i}`;
-      hosts[rs] = {
-        links: [{ lan: 'lan', addrs: [`${addrOf[rs]}/24`] }],
-        sysctls: DR_SYSCTLS,
-        ip: [`addr add ${VIP}/32 dev lo`],
-      };
-    });
-    const topo = await Topology.create({ lans: { lan: {} }, hosts });
-    t.after(() => topo.destroy());
-    await startHttpd(topo, RS);
-    await topo.sh(
-      'director',
-      [
-        `ipvsadm -A -t ${VIP}:80 -s rr`,
-        ...RS.map((rs) => `ipvsadm -a -t ${VIP}:80 -r ${addrOf[rs]}:80 -g`),
-      ].join(' && '),
-    );
-    await assertRoundRobin(topo, addrOf);
-    const { inPkts, outPkts } = await statsAfterEstimator(topo);
+    const lab = await lvsLab('dr');
+    t.after(() => lab.topo.destroy());
+    await programWithIpvsadm(lab, '-g');
+    await assertRoundRobin(lab.topo, lab.addrOf);
+    const { inPkts, outPkts } = await statsAfterEstimator(lab.topo);
     assert.ok(inPkts > 0, `requests went through the director: in ${inPkts}`);
     assert.equal(outPkts, 0, 'DR replies bypass the director');
   });
 
   test('TUN: IPIP to the real servers, replies bypass the director', async (t) => {
-    await run('modprobe', ['ipip']);
-    const addrOf: Record<string, string> = {};
-    const hosts: Record<string, Parameters<typeof Topology.create>[0]['hosts'][string]> = {
-      client: { links: [{ lan: 'lan', addrs: ['198.51.100.2/24'] }] },
-      director: {
-        links: [{ lan: 'lan', addrs: ['198.51.100.1/24', `${VIP}/32`] }],
-        sysctls: { 'net.ipv4.conf.all.accept_local': '1' },
-      },
-    };
-    RS.forEach((rs, i) => {
-      addrOf[rs] = `198.51.100.${11 + i}`;
-      hosts[rs] = {
-        links: [{ lan: 'lan', addrs: [`${addrOf[rs]}/24`] }],
-        sysctls: { ...DR_SYSCTLS, 'net.ipv4.conf.all.rp_filter': '0', 'net.ipv4.conf.tunl0.rp_filter': '0' },
-        ip: [`addr add ${VIP}/32 dev tunl0`, 'link set tunl0 up'],
-      };
-    });
-    const topo = await Topology.create({ lans: { lan: {} }, hosts });
-    t.after(() => topo.destroy());
-    await startHttpd(topo, RS);
-    await topo.sh(
-      'director',
-      [
-        `ipvsadm -A -t ${VIP}:80 -s rr`,
-        ...RS.map((rs) => `ipvsadm -a -t ${VIP}:80 -r ${addrOf[rs]}:80 -i`),
-      ].join(' && '),
-    );
-    await assertRoundRobin(topo, addrOf);
-    const { inPkts, outPkts } = await statsAfterEstimator(topo);
+    const lab = await lvsLab('tun');
+    t.after(() => lab.topo.destroy());
+    await programWithIpvsadm(lab, '-i');
+    await assertRoundRobin(lab.topo, lab.addrOf);
+    const { inPkts, outPkts } = await statsAfterEstimator(lab.topo);
     assert.ok(inPkts > 0, `requests went through the director: in ${inPkts}`);
     assert.equal(outPkts, 0, 'TUN replies bypass the director');
   });
