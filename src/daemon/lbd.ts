@@ -4,7 +4,7 @@
 //   await lbd.start();   // adopt the kernel's table, start checks and VRRP, open the control socket
 //   await lbd.reload();  // validate completely, then apply only the difference
 //   await lbd.stop();    // priority 0 adverts, VIPs removed, IPVS left as it is
-import { ConfigError, formatDiagnostic } from '../config/diagnostics';
+import { formatDiagnostic } from '../config/diagnostics';
 import { loadConfigFile, validateConfigFile, type ConfigFormat, type LoadOptions } from '../config/load';
 import type { Config, VirtualServer } from '../config/model';
 import { HealthChecker, serverId } from '../health';
@@ -576,5 +576,3 @@ export class Lbd {
 function totalOperations(r: Reconciler | undefined): number {
   return r ? Object.values(r.stats.operations).reduce((a, b) => a + b, 0) : 0;
 }
-
-export { ConfigError };
