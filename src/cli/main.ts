@@ -4,10 +4,10 @@
 
 export const LBCTL_COMMANDS = `
 lbd commands:
-  lbctl validate [--format yaml|keepalived] [--host-checks error|warning|off] FILE
+  lbctl validate [--format yaml|keepalived] [--host-checks error|warning|off] [-i ID] FILE
                                       check a configuration (YAML or keepalived.conf): 0 valid,
                                       1 invalid (every error printed), 2 unreadable
-  lbctl import-keepalived FILE        print the YAML equivalent of a keepalived.conf
+  lbctl import-keepalived [-i ID] FILE print the YAML equivalent of a keepalived.conf
   lbctl status|vrrp|checks [--json]   the running daemon's state
   lbctl drain VS RS | undrain VS RS   take a real server out gracefully / put it back
   lbctl reload                        reload the configuration (exit 1 and every error if invalid)
@@ -18,6 +18,7 @@ lbd commands:
 function configCommand(cmd: 'validate' | 'import-keepalived', rest: readonly string[]): number {
   let format: 'yaml' | 'keepalived' | undefined;
   let hostChecks: 'error' | 'warning' | 'off' | undefined;
+  let configId: string | undefined;
   const files: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
@@ -35,6 +36,13 @@ function configCommand(cmd: 'validate' | 'import-keepalived', rest: readonly str
         return 2;
       }
       hostChecks = v;
+    } else if (a === '-i' || a === '--config-id' || a.startsWith('--config-id=')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : rest[++i];
+      if (v === undefined || !/^\S+$/.test(v)) {
+        process.stderr.write(`lbctl: ${a.replace(/=.*/, '')} needs a config id (a word without spaces)\n`);
+        return 2;
+      }
+      configId = v;
     } else if (a.startsWith('-') && a !== '-') {
       process.stderr.write(`lbctl: unknown option '${a}' for '${cmd}'\n`);
       return 2;
@@ -49,8 +57,9 @@ function configCommand(cmd: 'validate' | 'import-keepalived', rest: readonly str
     ? report.runValidate('lbctl', files[0], {
         ...(format ? { format } : {}),
         ...(hostChecks ? { hostChecks } : {}),
+        ...(configId !== undefined ? { configId } : {}),
       })
-    : report.runImport('lbctl', files[0], {});
+    : report.runImport('lbctl', files[0], configId !== undefined ? { configId } : {});
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

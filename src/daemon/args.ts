@@ -1,5 +1,5 @@
 import { UsageError } from '../cli/usage-error';
-import { LEVELS, SUBSYSTEMS, type Level, type Subsystem } from './logger';
+import { LEVELS, SUBSYSTEMS, type Level, type Subsystem } from './log-levels';
 
 export interface DaemonArgs {
   help: boolean;
@@ -10,6 +10,8 @@ export interface DaemonArgs {
   format?: 'yaml' | 'keepalived';
   /** Missing interfaces and scripts: errors or warnings (default: warnings in --validate, errors at start). */
   hostChecks?: 'error' | 'warning' | 'off';
+  /** keepalived's config id (-i): selects the '@ID' lines of a keepalived.conf; default: the host name. */
+  configId?: string;
   pidFile: string;
   socketPath?: string;
   stateFile: string;
@@ -81,6 +83,10 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
         args.hostChecks = h;
         break;
       }
+      case '-i':
+      case '--config-id':
+        args.configId = configId(arg, value());
+        break;
       case '-n':
       case '--foreground':
       case '--dont-fork':
@@ -124,6 +130,13 @@ function listenAddress(option: string, text: string): { address: string; port: n
   return { address: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
+/** A config id is a non-empty word ('@ID' compares with it). */
+export function configId(option: string, text: string): string {
+  if (!/^\S+$/.test(text))
+    throw new UsageError(`${option} needs a config id (a word without spaces), not '${text}'`);
+  return text;
+}
+
 function seconds(option: string, text: string): number {
   const n = Number(text);
   if (!/^\d+(\.\d+)?$/.test(text) || n <= 0)
@@ -163,6 +176,8 @@ Options:
       --host-checks error|warning|off
                         interfaces and scripts missing on this host: warnings in
                         --validate, errors at start, unless set here
+  -i, --config-id ID    keepalived.conf: keep the '@ID' lines, drop '@^ID' and other '@' lines
+                        (default: the host name up to the first dot)
       --pid-file FILE   pid file (default /run/lbd/lbd.pid)
       --socket PATH     control socket (default from the configuration, /run/lbd/lbd.sock)
       --state-file FILE where lbd remembers the IPVS services it manages (default /run/lbd/managed.json)

@@ -37,6 +37,8 @@ export interface LbdOptions {
   format?: ConfigFormat;
   /** Missing interfaces and scripts: errors by default. */
   hostChecks?: 'error' | 'warning' | 'off';
+  /** keepalived's config id ('@ID' lines); default: the host name. */
+  configId?: string;
   logs: Logs;
   /** Control socket path; default from the configuration. */
   socketPath?: string;
@@ -178,6 +180,7 @@ export class Lbd {
     return {
       hostChecks: this.opts.hostChecks ?? 'error',
       ...(this.opts.format ? { format: this.opts.format } : {}),
+      ...(this.opts.configId !== undefined ? { configId: this.opts.configId } : {}),
     };
   }
 

@@ -2,19 +2,9 @@
 // subsystem (e.g. vrrp at debug, the rest at info); secrets (VRRP auth_pass, passwords) never logged.
 import pino from 'pino';
 
-export const SUBSYSTEMS = [
-  'daemon',
-  'config',
-  'ipvs',
-  'reconcile',
-  'health',
-  'vrrp',
-  'control',
-  'metrics',
-] as const;
-export type Subsystem = (typeof SUBSYSTEMS)[number];
-export type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-export const LEVELS: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+import type { Level, Subsystem } from './log-levels';
+
+export { LEVELS, SUBSYSTEMS, type Level, type Subsystem } from './log-levels';
 
 export interface LogOptions {
   /** Default level of every subsystem. */

@@ -23,6 +23,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return runValidate('lbd', args.configFile, {
       ...(args.format ? { format: args.format } : {}),
       ...(args.hostChecks ? { hostChecks: args.hostChecks } : {}),
+      ...(args.configId !== undefined ? { configId: args.configId } : {}),
     });
   }
   const { runDaemon } = require('./run') as typeof import('./run');
@@ -30,6 +31,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     configFile: args.configFile,
     ...(args.format ? { format: args.format } : {}),
     ...(args.hostChecks ? { hostChecks: args.hostChecks } : {}),
+    ...(args.configId !== undefined ? { configId: args.configId } : {}),
     pidFile: args.pidFile,
     ...(args.socketPath ? { socketPath: args.socketPath } : {}),
     stateFile: args.stateFile,

@@ -25,6 +25,7 @@ export interface RunOptions {
   configFile: string;
   format?: ConfigFormat;
   hostChecks?: 'error' | 'warning' | 'off';
+  configId?: string;
   pidFile?: string;
   socketPath?: string;
   stateFile?: string;
@@ -43,6 +44,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     logs,
     ...(opts.format ? { format: opts.format } : {}),
     ...(opts.hostChecks ? { hostChecks: opts.hostChecks } : {}),
+    ...(opts.configId !== undefined ? { configId: opts.configId } : {}),
     ...(opts.pidFile ? { pidFile: opts.pidFile } : {}),
     ...(opts.socketPath ? { socketPath: opts.socketPath } : {}),
     stateFile: opts.stateFile ?? '/run/lbd/managed.json',

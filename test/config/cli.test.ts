@@ -114,6 +114,66 @@ describe('lbctl validate / lbd --validate', () => {
   });
 });
 
+describe('-i / --config-id: which @ID lines count', () => {
+  const conf = [
+    'virtual_server 10.0.0.1 80 {',
+    '    lb_kind NAT',
+    '    real_server 10.0.1.1 80 {',
+    '        weight 1',
+    '    }',
+    '}',
+    '@lb2 virtual_server 10.0.0.2 80 {',
+    '@lb2     lb_kind NAT',
+    '@lb2     real_server 10.0.1.2 80 {',
+    '@lb2         weight 2',
+    '@lb2     }',
+    '@lb2 }',
+    '@^lb2 bogus_keyword 1',
+    '',
+  ].join('\n');
+
+  test("'@lb2' lines count with -i lb2, '@^lb2' lines with any other id", () => {
+    const dir = tempFiles({ 'keepalived.conf': conf });
+    const file = path.join(dir, 'keepalived.conf');
+    const summary = `${file}: valid keepalived configuration: 0 VRRP instances, 2 virtual servers, 2 real servers, 0 warnings\n`;
+    for (const r of [
+      run('lbctl', 'validate', '-i', 'lb2', file),
+      run('lbctl', 'validate', '--config-id=lb2', file),
+      run('lbd', '-t', '-i', 'lb2', '-f', file),
+      run('lbd', '--validate', '--config-id', 'lb2', '-f', file),
+    ]) {
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, summary);
+      assert.equal(r.stderr, '');
+    }
+    for (const r of [
+      run('lbctl', 'validate', '-i', 'lb1', file),
+      run('lbd', '-t', '--config-id=lb1', '-f', file),
+    ]) {
+      assert.equal(r.status, 1);
+      assert.equal(r.stdout, '');
+      assert.match(
+        r.stderr,
+        new RegExp(`^${file}:13:7: error: unknown keyword 'bogus_keyword' at the top level\n`),
+      );
+    }
+    const imported = run('lbctl', 'import-keepalived', '-i', 'lb2', file);
+    assert.equal(imported.status, 0, imported.stderr);
+    assert.match(imported.stdout, /10\.0\.1\.2/);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  test('a missing or empty id is a usage error: exit 2', () => {
+    assert.equal(run('lbctl', 'validate', 'x.conf', '-i').status, 2);
+    assert.equal(run('lbctl', 'validate', '--config-id=', 'x.conf').status, 2);
+    assert.equal(run('lbd', '-t', '-f', 'x.conf', '-i').status, 2);
+    assert.match(
+      run('lbd', '-t', '--config-id=', '-f', 'x.conf').stderr,
+      /^lbd: --config-id needs a config id/,
+    );
+  });
+});
+
 describe('lbctl import-keepalived', () => {
   test('prints YAML that validates to the same summary', () => {
     const src = path.join(REFERENCE, 'keepalived-two-vips.conf');
