@@ -50,6 +50,16 @@ export class Diagnostics {
     this.list.push(d);
   }
 
+  /** How many were reported so far (a mark for since()). */
+  get count(): number {
+    return this.list.length;
+  }
+
+  /** Those reported since a mark, in order. */
+  since(mark: number): Diagnostic[] {
+    return this.list.slice(mark);
+  }
+
   get errorCount(): number {
     let n = 0;
     for (const d of this.list) if (d.severity === 'error') n++;

@@ -56,6 +56,11 @@ export function detectFormat(text: string, file = ''): ConfigFormat {
   return /\.ya?ml$/i.test(file) ? 'yaml' : 'keepalived';
 }
 
+/** keepalived's config id: the one given, else the host name up to the first dot. */
+export function defaultConfigId(configId?: string): string {
+  return configId ?? os.hostname().split('.')[0];
+}
+
 /** The document (YAML-shaped) of a file in either syntax; for import-keepalived and the loader. */
 export function readDocument(
   file: string,
@@ -67,8 +72,8 @@ export function readDocument(
   stream?: VirtualServerStream,
 ): MapNode {
   if (format === 'yaml') return loadYamlDocument(file, text, diags, files);
-  const km = new KeepalivedMapper(diags, file, stream && ((vs) => stream.builder.add(vs)));
-  const opts = { configId: configId ?? os.hostname().split('.')[0] };
+  const km = new KeepalivedMapper(diags, file, stream && ((vs) => void stream.builder.add(vs)));
+  const opts = { configId: defaultConfigId(configId) };
   parseKeepalived(file, text, diags, files, opts, (s) => km.add(s));
   return km.top;
 }
@@ -111,7 +116,18 @@ function validateText(
   // keepalived.conf: virtual servers are built as they are read (a large file is never held whole).
   const stream = format === 'keepalived' ? new VirtualServerStream(diags) : undefined;
   const doc = readDocument(file, text, format, diags, files, opts.configId, stream);
-  const built: BuildResult = buildConfig(doc, diags, stream);
+  return validationResult(file, format, buildConfig(doc, diags, stream), opts, files, diags);
+}
+
+/** Host checks, and the result of a load. */
+export function validationResult(
+  file: string,
+  format: ConfigFormat,
+  built: BuildResult,
+  opts: LoadOptions,
+  files: SourceFiles,
+  diags: Diagnostics,
+): ValidationResult {
   if ((opts.hostChecks ?? 'warning') !== 'off')
     checkHost(built.facts, diags, opts.hostChecks === 'error' ? 'error' : 'warning', opts.host);
   const diagnostics = diags.sorted();

@@ -8,6 +8,7 @@ import {
   netmaskToPrefix,
   numberToIpv4,
 } from '../address';
+import type { Position } from '../diagnostics';
 import type { DocNode, MapEntry, MapNode } from '../document';
 import {
   SCHEDULERS,
@@ -194,19 +195,28 @@ export class VirtualServerBuilder {
 
   constructor(private readonly r: Reader) {}
 
-  add(n: DocNode): void {
+  /** Builds a virtual server now: what was built (undefined if nothing), or 'deferred' until finish(). */
+  add(n: DocNode): VirtualServer | 'deferred' | undefined {
     const index = this.next++;
     const m = this.r.map(n, 'a virtual server');
-    if (!m) return;
-    if (m.entries.some((e) => e.key === 'group')) this.deferred.push({ index, node: m });
-    else this.build(index, m, undefined);
+    if (!m) return undefined;
+    if (m.entries.some((e) => e.key === 'group')) {
+      this.deferred.push({ index, node: m });
+      return 'deferred';
+    }
+    return this.build(index, m, undefined);
+  }
+
+  /** A virtual server built before (a reload reusing it), written at pos. */
+  addBuilt(vs: VirtualServer, pos: Position): void {
+    this.built.push({ index: this.next++, vs, pos: { kind: 'map', entries: [], ...pos } });
   }
 
   private build(
     index: number,
     m: MapNode,
     groups: Map<string, { group: VirtualServerGroup }> | undefined,
-  ): void {
+  ): VirtualServer | undefined {
     const vs = readVirtualServer(this.r, m, groups ?? new Map());
     if (vs)
       this.built.push({
@@ -214,6 +224,7 @@ export class VirtualServerBuilder {
         vs,
         pos: { kind: 'map', entries: [], file: m.file, line: m.line, column: m.column },
       });
+    return vs;
   }
 
   /** Every virtual server in the order written; duplicates reported. */

@@ -42,6 +42,36 @@ const NO_COLS: number[] = [];
 
 const DEF = /^\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
 
+/**
+ * Where the top-level statements of the main file lie, for a reload that re-reads only what changed
+ * (incremental.ts). A segment is the lines from the one after the previous statement's last token to
+ * this statement's last token (comments before a statement belong to its segment).
+ */
+export interface SegmentRecord {
+  /** First line and offset of the segment. */
+  startLine: number;
+  start: number;
+  /** Line of the statement's keyword. */
+  line: number;
+  /** Last line with one of its tokens, and the offset after that line. */
+  lastLine: number;
+  end: number;
+  /** It includes other files. */
+  include: boolean;
+}
+
+export interface SegmentTrack {
+  /** The file whose statements are recorded. */
+  file: string;
+  records: SegmentRecord[];
+  /** Lines with '@', '$' or '~' (conditionals, definitions): segments do not stand alone. */
+  special: boolean;
+  /** A statement starts on the line where the previous one ends. */
+  twoOnLine: boolean;
+  lastLine: number;
+  lastEnd: number;
+}
+
 interface FileState {
   file: string;
   defs: Map<string, string>;
@@ -49,6 +79,11 @@ interface FileState {
 
 class Parser {
   private readonly root: Statement[] = [];
+  /** The segment (SegmentTrack.records index) of each statement in root. */
+  private readonly rootSeg: number[] = [];
+  /** Offset after the line being tokenized, and tokens seen on it so far. */
+  private lineNext = 0;
+  private lineTokens = 0;
   private readonly stack: Statement[][] = [this.root];
   private readonly owners: Statement[] = [];
   private pendingComments: string[] = [];
@@ -67,7 +102,8 @@ class Parser {
     private readonly diags: Diagnostics,
     private readonly files: SourceFiles,
     private readonly opts: ParseOptions,
-    private readonly onTop?: (s: Statement) => void,
+    private readonly onTop?: (s: Statement, segment: number) => void,
+    private readonly track?: SegmentTrack,
   ) {}
 
   /**
@@ -77,20 +113,35 @@ class Parser {
   private flushRoot(): void {
     if (!this.onTop || this.root.length < 2) return;
     const done = this.root.splice(0, this.root.length - 1);
-    for (const s of done) this.onTop(s);
+    const segs = this.rootSeg.splice(0, done.length);
+    for (let k = 0; k < done.length; k++) this.onTop(done[k], segs[k]);
   }
 
-  parseFile(file: string, text: string, includeStack: string[]): void {
+  private pushRoot(s: Statement): void {
+    this.root.push(s);
+    this.rootSeg.push(this.track ? this.track.records.length - 1 : -1);
+  }
+
+  /** Parses text[from, to) (whole lines), numbering its first line lineBase + 1. */
+  parseFile(
+    file: string,
+    text: string,
+    includeStack: string[],
+    from0 = 0,
+    to = text.length,
+    lineBase = 0,
+  ): void {
     const st: FileState = { file, defs: this.defs };
     let multi: { name: string; parts: string[] } | undefined;
     // Lines are cut one at a time (not split all at once) so that each dies young: a large file's
     // lines never all live together.
-    let next = 0;
-    for (let i = 0; next <= text.length; i++) {
+    let next = from0;
+    for (let i = lineBase; next <= to; i++) {
       const from = next;
       let end = text.indexOf('\n', next);
-      if (end < 0) end = text.length;
+      if (end < 0 || end > to) end = to;
       next = end + 1;
+      this.lineNext = next > to ? to : next;
       if (end > from && text.charCodeAt(end - 1) === 13) end--;
       // Fast path: most lines have no '@', '$' or '~' and are tokenized in place, with no line string.
       let start = from;
@@ -108,6 +159,7 @@ class Parser {
           continue;
         }
       }
+      if (this.track) this.track.special = true;
       const line = text.slice(from, end);
       if (multi) {
         const cont = line.endsWith('\\');
@@ -240,6 +292,8 @@ class Parser {
     let i = from;
     const base = from - 1;
     let sawToken = false;
+    const lineNext = this.lineNext;
+    this.lineTokens = 0;
     while (i < n) {
       const ch = line.charCodeAt(i);
       if (ch === 32 || ch === 9 || ch === 13) {
@@ -256,11 +310,13 @@ class Parser {
       }
       sawToken = true;
       if (ch === 123 /* { */) {
+        this.lineTokens++;
         this.openBlock(file, lineNo, i - base);
         i++;
         continue;
       }
       if (ch === 125 /* } */) {
+        this.lineTokens++;
         this.closeBlock(file, lineNo, i - base);
         i++;
         continue;
@@ -299,11 +355,34 @@ class Parser {
       i = j;
     }
     this.endStatement(includeStack);
+    const t = this.track;
+    if (sawToken && t !== undefined && file === t.file) {
+      t.lastLine = lineNo;
+      t.lastEnd = lineNext;
+    }
   }
 
   private word(w: string, quoted: boolean, file: string, line: number, column: number): void {
     const cur = this.current;
+    const before = this.lineTokens++;
     if (!cur) {
+      const t = this.track;
+      if (t !== undefined && this.stack.length === 1 && file === t.file) {
+        if (before > 0) t.twoOnLine = true;
+        const r = t.records;
+        if (r.length > 0) {
+          r[r.length - 1].lastLine = t.lastLine;
+          r[r.length - 1].end = t.lastEnd;
+        }
+        r.push({
+          startLine: t.lastLine + 1,
+          start: t.lastEnd,
+          line,
+          lastLine: line,
+          end: t.lastEnd,
+          include: false,
+        });
+      }
       // Every field set here, in one order: all statements share one shape (fast property access).
       const s: Statement = {
         keyword: w,
@@ -353,9 +432,14 @@ class Parser {
       this.include(s, includeStack);
       return;
     }
-    this.stack[this.stack.length - 1].push(s);
-    this.last = s;
-    if (this.stack.length === 1) this.flushRoot();
+    if (this.stack.length === 1) {
+      this.pushRoot(s);
+      this.last = s;
+      this.flushRoot();
+    } else {
+      this.stack[this.stack.length - 1].push(s);
+      this.last = s;
+    }
   }
 
   private openBlock(file: string, line: number, column: number): void {
@@ -363,8 +447,10 @@ class Parser {
     if (owner) {
       this.current = undefined;
       this.takeArgs(owner);
-      this.stack[this.stack.length - 1].push(owner);
-      if (this.stack.length === 1) this.flushRoot();
+      if (this.stack.length === 1) {
+        this.pushRoot(owner);
+        this.flushRoot();
+      } else this.stack[this.stack.length - 1].push(owner);
     } else {
       const list = this.stack[this.stack.length - 1];
       owner = list[list.length - 1];
@@ -403,6 +489,8 @@ class Parser {
 
   private include(s: Statement, includeStack: string[]): void {
     const pos = { file: s.file, line: s.line, column: s.column };
+    if (this.track && this.track.records.length > 0)
+      this.track.records[this.track.records.length - 1].include = true;
     if (s.args.length !== 1) {
       this.diags.error(pos, `include takes one file name or pattern`);
       return;
@@ -445,8 +533,18 @@ class Parser {
     }
   }
 
+  /** Blocks still open. */
+  get depth(): number {
+    return this.stack.length - 1;
+  }
+
   finish(file: string, text: string): Statement[] {
     this.endStatement([]);
+    const t = this.track;
+    if (t !== undefined && t.records.length > 0) {
+      t.records[t.records.length - 1].lastLine = t.lastLine;
+      t.records[t.records.length - 1].end = t.lastEnd;
+    }
     if (this.stack.length > 1) {
       const owner = this.owners[this.owners.length - 1];
       this.diags.error(
@@ -456,7 +554,11 @@ class Parser {
     }
     void text;
     void file;
-    if (this.onTop) for (const s of this.root.splice(0)) this.onTop(s);
+    if (this.onTop) {
+      const segs = this.rootSeg.splice(0);
+      const done = this.root.splice(0);
+      for (let k = 0; k < done.length; k++) this.onTop(done[k], segs[k]);
+    }
     return this.root;
   }
 }
@@ -590,4 +692,26 @@ export function parseKeepalived(
   const p = new Parser(diags, files, opts, onTop);
   p.parseFile(file, text, [file]);
   return p.finish(file, text);
+}
+
+/**
+ * Parses the whole lines text[from, to) of a keepalived.conf (its first line numbered lineBase + 1),
+ * recording its top-level statements in track; each statement goes to onTop with its record's index.
+ * Returns the blocks left open at the end (0 when the range stands alone).
+ */
+export function parseKeepalivedRange(
+  file: string,
+  text: string,
+  range: { from: number; to: number; lineBase: number },
+  diags: Diagnostics,
+  files: SourceFiles,
+  opts: ParseOptions,
+  track: SegmentTrack,
+  onTop: (s: Statement, segment: number) => void,
+): number {
+  const p = new Parser(diags, files, opts, onTop, track);
+  p.parseFile(file, text, [file], range.from, range.to, range.lineBase);
+  const depth = p.depth;
+  p.finish(file, text);
+  return depth;
 }

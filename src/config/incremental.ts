@@ -1,0 +1,358 @@
+/**
+ * Loading a keepalived.conf again after an edit, re-reading only what changed: the daemon's reload.
+ *
+ * The main file is cut into segments, one per top-level statement (with the comment lines before it).
+ * On the next load the changed byte range is found against the previous text; only the segments it
+ * touches (and their neighbours, those that include other files, and those that are not a single
+ * virtual_server when lines moved) are parsed again. A virtual_server segment that did not change is
+ * not parsed, mapped or built again: its model object is reused as it was (the same object, so that the
+ * daemon can skip it), with its diagnostics and host facts moved by the lines the edit added or removed.
+ * The checks across blocks (duplicates, groups, references) run over the whole configuration every time.
+ *
+ * The result equals a full load (validateConfigFile); whatever the segments cannot stand for (lines with
+ * '@', '$' or '~', two statements on one line, a range that leaves a block open, YAML, non-ASCII text,
+ * diagnostics in several files) falls back to reading the whole file.
+ */
+import { isAscii } from 'node:buffer';
+import * as fs from 'node:fs';
+import { type HostFact, VirtualServerStream, buildConfig } from './build/index';
+import { type Diagnostic, Diagnostics } from './diagnostics';
+import { KeepalivedMapper } from './keepalived/map';
+import { type SegmentTrack, type Statement, parseKeepalivedRange } from './keepalived/parse';
+import {
+  type LoadOptions,
+  type ValidationResult,
+  defaultConfigId,
+  detectFormat,
+  validateConfigFile,
+  validationResult,
+} from './load';
+import type { VirtualServer } from './model';
+import { SourceFiles } from './source';
+
+/** A virtual_server segment as built: everything a full load would report for it. */
+interface BuiltServer {
+  vs: VirtualServer | undefined;
+  line: number;
+  column: number;
+  diags: Diagnostic[];
+  facts: HostFact[];
+  logAll: Array<{ log_all_failures: boolean }>;
+}
+
+interface Segment {
+  /** First line (1-based) and offsets [start, end) in the file. */
+  startLine: number;
+  start: number;
+  end: number;
+  statements: Statement[];
+  include: boolean;
+  parseDiags: Diagnostic[];
+  /** Set when the segment is one virtual_server of the main file, built alone: reusable. */
+  built?: BuiltServer;
+}
+
+interface State {
+  file: string;
+  configId: string;
+  buf: Buffer;
+  segments: Segment[];
+  logAll: boolean;
+}
+
+export interface IncrementalStats {
+  /** The whole file was parsed (first load, or a fallback). */
+  full: boolean;
+  /** Segments parsed again, and reused as they were. */
+  parsed: number;
+  reused: number;
+}
+
+/** Why segments cannot be used: the whole file is read instead. */
+class Fallback extends Error {}
+
+export class IncrementalLoader {
+  private state: State | undefined;
+  lastStats: IncrementalStats = { full: true, parsed: 0, reused: 0 };
+
+  constructor(private readonly opts: LoadOptions = {}) {}
+
+  /** Loads the file: the same result as validateConfigFile(file, opts), reusing what did not change. */
+  load(file: string): ValidationResult {
+    let buf: Buffer;
+    try {
+      buf = fs.readFileSync(file);
+    } catch {
+      return this.full(file);
+    }
+    if (!isAscii(buf)) return this.full(file);
+    const text = buf.toString('latin1');
+    if ((this.opts.format ?? detectFormat(text, file)) !== 'keepalived') return this.full(file);
+    const configId = defaultConfigId(this.opts.configId);
+    const old = this.state?.file === file && this.state.configId === configId ? this.state : undefined;
+    try {
+      if (old) {
+        try {
+          return this.pass(file, buf, text, configId, old);
+        } catch (err) {
+          if (!(err instanceof Fallback)) throw err;
+        }
+      }
+      return this.pass(file, buf, text, configId, undefined);
+    } catch (err) {
+      if (!(err instanceof Fallback)) throw err;
+      return this.full(file);
+    }
+  }
+
+  private full(file: string): ValidationResult {
+    this.state = undefined;
+    this.lastStats = { full: true, parsed: 0, reused: 0 };
+    return validateConfigFile(file, this.opts);
+  }
+
+  /** One load: with old, only the changed segments are parsed; without, the whole file (recording them). */
+  private pass(
+    file: string,
+    buf: Buffer,
+    text: string,
+    configId: string,
+    old: State | undefined,
+  ): ValidationResult {
+    const files = new SourceFiles();
+    files.paths.push(file);
+    const plan = old ? planSegments(old, buf) : [{ from: 0, to: buf.length, lineBase: 0 }];
+    const segments: Segment[] = [];
+    let parsed = 0;
+    let reused = 0;
+    let standalone = true;
+    for (const item of plan) {
+      if ('segment' in item) {
+        segments.push(item.segment);
+        reused++;
+        continue;
+      }
+      const got = parseRange(file, text, item, files, configId);
+      // A part of the file that does not stand alone must be read with the rest; the whole file is
+      // read right, but its segments are not kept.
+      if (!got.standalone && old) throw new Fallback();
+      standalone &&= got.standalone;
+      parsed += got.segments.length;
+      segments.push(...got.segments);
+    }
+    const result = this.assemble(file, segments, files, old);
+    this.state = standalone ? { file, configId, buf, segments, logAll: result.logAll } : undefined;
+    this.lastStats = { full: old === undefined, parsed, reused };
+    return result.result;
+  }
+
+  private assemble(
+    file: string,
+    segments: Segment[],
+    files: SourceFiles,
+    old: State | undefined,
+  ): { result: ValidationResult; logAll: boolean } {
+    const diags = new Diagnostics();
+    const stream = new VirtualServerStream(diags);
+    const { reader, builder } = stream;
+    let added: VirtualServer | 'deferred' | undefined;
+    const km = new KeepalivedMapper(diags, file, (vs) => {
+      added = builder.add(vs);
+    });
+    for (const seg of segments) {
+      const b = seg.built;
+      if (b) {
+        for (const d of b.diags) diags.add(d);
+        reader.facts.push(...b.facts);
+        reader.pendingLogAll.push(...b.logAll);
+        if (b.vs) builder.addBuilt(b.vs, { file, line: b.line, column: b.column });
+        continue;
+      }
+      for (const d of seg.parseDiags) diags.add(d);
+      const mark = diags.count;
+      const facts = reader.facts.length;
+      const logAll = reader.pendingLogAll.length;
+      added = undefined;
+      for (const s of seg.statements) km.add(s);
+      const s = seg.statements[0];
+      if (
+        seg.statements.length === 1 &&
+        s.keyword === 'virtual_server' &&
+        s.file === file &&
+        !seg.include &&
+        added !== 'deferred'
+      ) {
+        seg.built = {
+          vs: added,
+          line: s.line,
+          column: s.column,
+          diags: [...seg.parseDiags, ...diags.since(mark)],
+          facts: reader.facts.slice(facts),
+          logAll: reader.pendingLogAll.slice(logAll),
+        };
+        // Statements are not kept once built: the model stands for them.
+        seg.statements = [];
+      }
+    }
+    const built = buildConfig(km.top, diags, stream);
+    const logAllNow = built.config.global.checker_log_all_failures;
+    // Reused checks took the previous global setting: a change of it needs them built again.
+    if (old && old.logAll !== logAllNow) throw new Fallback();
+    const result = validationResult(file, 'keepalived', built, this.opts, files, diags);
+    // Diagnostics of several files are ordered by which file reported first, which only a full load knows.
+    if (result.diagnostics.some((d) => d.file !== result.diagnostics[0].file)) throw new Fallback();
+    return { result, logAll: logAllNow };
+  }
+}
+
+type PlanItem = { segment: Segment } | { from: number; to: number; lineBase: number };
+
+/**
+ * What the new text is made of: the previous segments it still has as they were (moved by the lines the
+ * edit added or removed), and the ranges to parse again.
+ */
+function planSegments(old: State, buf: Buffer): PlanItem[] {
+  const a = old.buf;
+  const p = commonPrefix(a, buf);
+  const q = commonSuffix(a, buf, p);
+  const oldEnd = a.length - q;
+  const offDelta = buf.length - a.length;
+  const lineDelta = countLines(buf, p, buf.length - q) - countLines(a, p, oldEnd);
+  const same = offDelta === 0 && p === a.length;
+  const segs = old.segments;
+  const dirty = new Uint8Array(segs.length);
+  for (let k = 0; k < segs.length; k++) {
+    const seg = segs[k];
+    if (!same && seg.end >= p && seg.start <= oldEnd) {
+      // Touched by the edit: parsed again with its neighbours (a '{' or '}' may move across them).
+      dirty[k] = 1;
+      if (k > 0) dirty[k - 1] = 1;
+      if (k + 1 < segs.length) dirty[k + 1] = 1;
+    } else if (seg.include || (lineDelta !== 0 && seg.start >= oldEnd && !movable(seg))) dirty[k] = 1;
+  }
+  const startOf = (x: number) => (x <= p ? x : x + offDelta);
+  const endOf = (x: number) => (x >= oldEnd ? x + offDelta : x);
+  const lineOf = (seg: Segment) => (seg.start <= p ? seg.startLine : seg.startLine + lineDelta);
+  const out: PlanItem[] = [];
+  for (let k = 0; k < segs.length; k++) {
+    const seg = segs[k];
+    if (dirty[k]) {
+      let j = k;
+      while (j + 1 < segs.length && dirty[j + 1]) j++;
+      out.push({ from: startOf(seg.start), to: endOf(segs[j].end), lineBase: lineOf(seg) - 1 });
+      k = j;
+    } else if (seg.start <= p || (offDelta === 0 && lineDelta === 0)) out.push({ segment: seg });
+    else out.push({ segment: moved(seg, offDelta, lineDelta) });
+  }
+  return out;
+}
+
+/**
+ * Whether a segment can move to other lines as it is: a built virtual server without diagnostics (their
+ * messages may name lines, "first at line 12"); statements carry their lines, so they are parsed again.
+ */
+function movable(seg: Segment): boolean {
+  return seg.built !== undefined && seg.built.diags.length === 0;
+}
+
+/** A segment after the edit: same content, at another offset and possibly other lines. */
+function moved(seg: Segment, offDelta: number, lineDelta: number): Segment {
+  const out: Segment = {
+    ...seg,
+    startLine: seg.startLine + lineDelta,
+    start: seg.start + offDelta,
+    end: seg.end + offDelta,
+  };
+  const b = seg.built;
+  if (b && lineDelta !== 0) {
+    out.built = {
+      ...b,
+      line: b.line + lineDelta,
+      facts: b.facts.map((f) => ({ ...f, pos: { ...f.pos, line: f.pos.line + lineDelta } })),
+    };
+  }
+  return out;
+}
+
+/** Parses whole lines of the main file into segments, one per top-level statement. */
+function parseRange(
+  file: string,
+  text: string,
+  range: { from: number; to: number; lineBase: number },
+  files: SourceFiles,
+  configId: string,
+): { segments: Segment[]; standalone: boolean } {
+  const diags = new Diagnostics();
+  const track: SegmentTrack = {
+    file,
+    records: [],
+    special: false,
+    twoOnLine: false,
+    lastLine: range.lineBase,
+    lastEnd: range.from,
+  };
+  const stmts: Statement[][] = [];
+  const depth = parseKeepalivedRange(file, text, range, diags, files, { configId }, track, (s, k) =>
+    (stmts[Math.max(k, 0)] ??= []).push(s),
+  );
+  const recs = track.records;
+  const segments: Segment[] = recs.map((r, k) => ({
+    startLine: k === 0 ? range.lineBase + 1 : r.startLine,
+    start: k === 0 ? range.from : r.start,
+    end: k === recs.length - 1 ? range.to : recs[k + 1].start,
+    statements: stmts[k] ?? [],
+    include: r.include,
+    parseDiags: [],
+  }));
+  if (segments.length === 0)
+    segments.push({
+      startLine: range.lineBase + 1,
+      start: range.from,
+      end: range.to,
+      statements: stmts[0] ?? [],
+      include: false,
+      parseDiags: [],
+    });
+  for (const d of diags.since(0)) {
+    let k = 0;
+    if (d.file === file) {
+      while (k + 1 < segments.length && segments[k + 1].startLine <= d.line) k++;
+    } else
+      k = Math.max(
+        0,
+        segments.findIndex((s) => s.include),
+      );
+    segments[k].parseDiags.push(d);
+  }
+  return { segments, standalone: depth === 0 && !track.special && !track.twoOnLine };
+}
+
+/** How many leading bytes a and b share (memcmp by halves, not a byte loop). */
+function commonPrefix(a: Buffer, b: Buffer): number {
+  let lo = 0;
+  let hi = Math.min(a.length, b.length);
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (a.compare(b, lo, mid, lo, mid) === 0) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** How many trailing bytes a and b share, not reaching into their first `prefix` bytes. */
+function commonSuffix(a: Buffer, b: Buffer, prefix: number): number {
+  let lo = 0;
+  let hi = Math.min(a.length, b.length) - prefix;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (a.compare(b, b.length - mid, b.length - lo, a.length - mid, a.length - lo) === 0) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+function countLines(buf: Buffer, from: number, to: number): number {
+  let n = 0;
+  for (let i = buf.indexOf(10, from); i >= 0 && i < to; i = buf.indexOf(10, i + 1)) n++;
+  return n;
+}

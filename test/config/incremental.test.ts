@@ -1,0 +1,198 @@
+/**
+ * The incremental load (a reload re-reading only the changed top-level blocks) equals a full load:
+ * deep-equal model, identical errors and warnings with their positions, over many random edits of valid
+ * and invalid keepalived.conf files (inside and across blocks, lines added and removed, include files
+ * added, removed and changed). And it reuses what did not change (the same model objects).
+ */
+import { describe, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { IncrementalLoader } from '../../src/config/incremental';
+import { type LoadOptions, validateConfigFile } from '../../src/config/load';
+import { prng, tempFiles } from './helpers';
+
+const SEEDS = Number(process.env.LBD_INCREMENTAL_SEEDS ?? 60);
+const EDITS = 12;
+const OPTS: LoadOptions = {
+  configId: 'lb1',
+  host: {
+    interfaceExists: (n) => n === 'eth0',
+    programProblem: (f) => (f === '/bin/true' ? undefined : 'no such file'),
+  },
+};
+
+function virtualServer(rand: () => number, i: number): string {
+  const lines = [`virtual_server 10.0.${i >> 8}.${i & 255} 80 {`, '    lb_algo wrr', '    lb_kind NAT'];
+  if (rand() < 0.3) lines.push('    delay_loop 5');
+  const reals = 1 + Math.floor(rand() * 3);
+  for (let r = 0; r < reals; r++) {
+    lines.push(`    real_server 172.16.${i & 255}.${r + 1} 8080 {`, `        weight ${1 + r}`);
+    if (rand() < 0.4) lines.push('        TCP_CHECK {', '            connect_timeout 3', '        }');
+    if (rand() < 0.1) lines.push('        MISC_CHECK {', '            misc_path "/bin/true"', '        }');
+    lines.push('    }');
+  }
+  lines.push('}');
+  return lines.join('\n');
+}
+
+function vrrpInstance(i: number): string {
+  return [
+    `vrrp_instance VI_${i} {`,
+    '    state BACKUP',
+    '    interface eth0',
+    `    virtual_router_id ${10 + i}`,
+    '    priority 100',
+    '    virtual_ipaddress {',
+    `        192.168.${i}.1/24`,
+    '    }',
+    '}',
+  ].join('\n');
+}
+
+/** Lines an edit may insert: valid, invalid, comments, braces, conditionals, definitions, includes. */
+const SNIPPETS = [
+  '# a comment',
+  '! another comment',
+  '',
+  '    weight 7',
+  '    weight 70000',
+  '    bogus_key 1',
+  '}',
+  '{',
+  'virtual_server 10.9.9.9 80 {\n    real_server 172.31.0.1 80 {\n        weight 1\n    }\n}',
+  'virtual_server 10.0.0.0 80 {\n}',
+  'global_defs {\n    router_id lb1\n}',
+  'global_defs {\n    checker_log_all_failures\n}',
+  'vrrp_script chk {\n    script "/bin/true"\n}',
+  'virtual_server_group G {\n    10.5.0.1 80\n}',
+  'virtual_server group G {\n    real_server 172.30.0.1 80 {\n        weight 1\n    }\n}',
+  '@lb1 virtual_server 10.8.8.8 80 {\n@lb1 }',
+  '$X=1',
+  'include inc/*.conf',
+  'include inc/a.conf',
+  '} virtual_server 10.7.7.7 80 {',
+  '    real_server 172.16.0.9 8080 { weight 2 }',
+];
+
+function edit(rand: () => number, text: string): string {
+  const lines = text.split('\n');
+  const at = Math.floor(rand() * (lines.length + 1));
+  const pick = () => SNIPPETS[Math.floor(rand() * SNIPPETS.length)];
+  const k = rand();
+  if (k < 0.25 && lines.length > 0) {
+    // Change a character (a digit, a brace) in place: the line count stays.
+    const i = Math.min(at, lines.length - 1);
+    const l = lines[i];
+    const c = Math.floor(rand() * (l.length + 1));
+    const ch = '0123456789{} x'[Math.floor(rand() * 14)];
+    lines[i] = l.slice(0, c) + ch + l.slice(c + 1);
+  } else if (k < 0.5) lines.splice(at, 0, ...pick().split('\n'));
+  else if (k < 0.7 && lines.length > 0) lines.splice(at, 1 + Math.floor(rand() * 4));
+  else if (k < 0.85 && lines.length > 0) {
+    // Move a run of lines elsewhere (across blocks).
+    const n = 1 + Math.floor(rand() * 6);
+    const cut = lines.splice(at, n);
+    lines.splice(Math.floor(rand() * (lines.length + 1)), 0, ...cut);
+  } else {
+    // Replace the weight of some real server (the common reload).
+    const i = lines.findIndex((l, j) => j >= at && /weight \d+/.test(l));
+    if (i >= 0) lines[i] = lines[i].replace(/weight \d+/, `weight ${Math.floor(rand() * 300)}`);
+  }
+  return lines.join('\n');
+}
+
+function editIncludes(rand: () => number, dir: string): void {
+  const inc = path.join(dir, 'inc');
+  const k = rand();
+  const name = path.join(inc, `${'ab'[Math.floor(rand() * 2)]}.conf`);
+  if (k < 0.4) fs.writeFileSync(name, virtualServer(rand, 200 + Math.floor(rand() * 3)) + '\n');
+  else if (k < 0.6) fs.rmSync(name, { force: true });
+  else if (k < 0.8 && fs.existsSync(name)) fs.writeFileSync(name, edit(rand, fs.readFileSync(name, 'utf8')));
+}
+
+function sameAsFull(loader: IncrementalLoader, file: string, what: string): void {
+  const inc = loader.load(file);
+  const full = validateConfigFile(file, OPTS);
+  assert.deepStrictEqual(inc, full, what);
+}
+
+describe('incremental load equals a full load', () => {
+  test(`${SEEDS} seeds x ${EDITS} random edits (valid and invalid files, includes)`, () => {
+    let reusedSome = 0;
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const rand = prng(seed);
+      const blocks: string[] = [];
+      if (rand() < 0.5) blocks.push('global_defs {\n    router_id lb1\n}');
+      if (rand() < 0.5) blocks.push(vrrpInstance(1));
+      const n = 3 + Math.floor(rand() * 8);
+      for (let i = 0; i < n; i++) blocks.push(virtualServer(rand, i));
+      if (rand() < 0.3) blocks.splice(Math.floor(rand() * blocks.length), 0, 'include inc/*.conf');
+      const dir = tempFiles({
+        'keepalived.conf': blocks.join('\n\n') + '\n',
+        'inc/a.conf': virtualServer(rand, 100),
+      });
+      const file = path.join(dir, 'keepalived.conf');
+      const loader = new IncrementalLoader(OPTS);
+      sameAsFull(loader, file, `seed ${seed}: first load`);
+      let text = fs.readFileSync(file, 'utf8');
+      for (let e = 0; e < EDITS; e++) {
+        if (rand() < 0.2) editIncludes(rand, dir);
+        else {
+          text = edit(rand, text);
+          fs.writeFileSync(file, text);
+        }
+        sameAsFull(loader, file, `seed ${seed}, edit ${e}:\n${text}`);
+        if (!loader.lastStats.full && loader.lastStats.reused > 0) reusedSome++;
+      }
+      fs.rmSync(dir, { recursive: true });
+    }
+    // The test would prove nothing if every load fell back to reading the whole file.
+    assert.ok(reusedSome > SEEDS * 2, `only ${reusedSome} loads reused segments`);
+  });
+
+  test('one changed weight: one block read again, every other virtual server the same object', () => {
+    const rand = prng(7);
+    const blocks = [vrrpInstance(1)];
+    for (let i = 0; i < 50; i++) blocks.push(virtualServer(rand, i));
+    const dir = tempFiles({ 'keepalived.conf': blocks.join('\n') + '\n' });
+    const file = path.join(dir, 'keepalived.conf');
+    const loader = new IncrementalLoader(OPTS);
+    const first = loader.load(file).config!;
+    const text = fs.readFileSync(file, 'utf8');
+    const vs20 = text.indexOf('virtual_server 10.0.0.20 ');
+    const at = text.indexOf('weight 1', vs20);
+    // A comment line added before virtual server 20, and a weight changed in it: the servers after it move
+    // down one line.
+    const edited = (weight: string) =>
+      text.slice(0, vs20) + '# a new line\n' + text.slice(vs20, at) + weight + text.slice(at + 8);
+    fs.writeFileSync(file, edited('weight 9'));
+    const r = loader.load(file);
+    assert.deepEqual(loader.lastStats.full, false);
+    assert.ok(loader.lastStats.parsed <= 5, `parsed ${loader.lastStats.parsed} segments`);
+    const next = r.config!;
+    assert.equal(next.virtual_servers.length, 50);
+    next.virtual_servers.forEach((vs, i) => {
+      if (i === 20) assert.notEqual(vs, first.virtual_servers[i]);
+      else if (i < 18 || i > 21)
+        assert.equal(vs, first.virtual_servers[i], `virtual server ${i} was built again`);
+    });
+    assert.equal(next.virtual_servers[20].real_servers[0].weight, 9);
+    // An error after the inserted line names the moved line.
+    fs.writeFileSync(file, '# a new first line\n' + text.slice(0, at) + 'weight 70000' + text.slice(at + 8));
+    const bad = loader.load(file);
+    const full = validateConfigFile(file, OPTS);
+    assert.deepEqual(bad.diagnostics, full.diagnostics);
+    assert.equal(bad.errors, 1);
+    // A duplicate at the end names the line of the first definition, which a line added above moved.
+    const dup = 'virtual_server 10.0.0.30 80 {\n}\n';
+    fs.writeFileSync(file, text + dup);
+    loader.load(file);
+    fs.writeFileSync(file, text.slice(0, vs20) + '# a new line\n' + text.slice(vs20) + dup);
+    const moved = loader.load(file);
+    assert.equal(loader.lastStats.full, false);
+    assert.deepEqual(moved.diagnostics, validateConfigFile(file, OPTS).diagnostics);
+    assert.ok(moved.diagnostics.some((d) => /defined twice \(first at line \d+\)/.test(d.message)));
+    fs.rmSync(dir, { recursive: true });
+  });
+});
