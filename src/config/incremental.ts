@@ -16,7 +16,7 @@
 import { isAscii } from 'node:buffer';
 import * as fs from 'node:fs';
 import { type HostFact, VirtualServerStream, buildConfig } from './build/index';
-import { type Diagnostic, Diagnostics } from './diagnostics';
+import { type Diagnostic, Diagnostics, type Position } from './diagnostics';
 import { KeepalivedMapper } from './keepalived/map';
 import { type SegmentTrack, type Statement, parseKeepalivedRange } from './keepalived/parse';
 import {
@@ -33,11 +33,10 @@ import { SourceFiles } from './source';
 /** A virtual_server segment as built: everything a full load would report for it. */
 interface BuiltServer {
   vs: VirtualServer | undefined;
-  line: number;
-  column: number;
+  /** Where its keyword is written. */
+  pos: Position;
   diags: Diagnostic[];
   facts: HostFact[];
-  logAll: Array<{ log_all_failures: boolean }>;
 }
 
 interface Segment {
@@ -86,19 +85,19 @@ export class IncrementalLoader {
       return this.full(file);
     }
     if (!isAscii(buf)) return this.full(file);
-    const text = buf.toString('latin1');
-    if ((this.opts.format ?? detectFormat(text, file)) !== 'keepalived') return this.full(file);
+    if ((this.opts.format ?? detectFormat(firstLines(buf, 200), file)) !== 'keepalived')
+      return this.full(file);
     const configId = defaultConfigId(this.opts.configId);
     const old = this.state?.file === file && this.state.configId === configId ? this.state : undefined;
     try {
       if (old) {
         try {
-          return this.pass(file, buf, text, configId, old);
+          return this.pass(file, buf, configId, old);
         } catch (err) {
           if (!(err instanceof Fallback)) throw err;
         }
       }
-      return this.pass(file, buf, text, configId, undefined);
+      return this.pass(file, buf, configId, undefined);
     } catch (err) {
       if (!(err instanceof Fallback)) throw err;
       return this.full(file);
@@ -112,13 +111,7 @@ export class IncrementalLoader {
   }
 
   /** One load: with old, only the changed segments are parsed; without, the whole file (recording them). */
-  private pass(
-    file: string,
-    buf: Buffer,
-    text: string,
-    configId: string,
-    old: State | undefined,
-  ): ValidationResult {
+  private pass(file: string, buf: Buffer, configId: string, old: State | undefined): ValidationResult {
     const files = new SourceFiles();
     files.paths.push(file);
     const plan = old ? planSegments(old, buf) : [{ from: 0, to: buf.length, lineBase: 0 }];
@@ -132,7 +125,7 @@ export class IncrementalLoader {
         reused++;
         continue;
       }
-      const got = parseRange(file, text, item, files, configId);
+      const got = parseRange(file, buf, item, files, configId);
       // A part of the file that does not stand alone must be read with the rest; the whole file is
       // read right, but its segments are not kept.
       if (!got.standalone && old) throw new Fallback();
@@ -162,16 +155,15 @@ export class IncrementalLoader {
     for (const seg of segments) {
       const b = seg.built;
       if (b) {
-        for (const d of b.diags) diags.add(d);
-        reader.facts.push(...b.facts);
-        reader.pendingLogAll.push(...b.logAll);
-        if (b.vs) builder.addBuilt(b.vs, { file, line: b.line, column: b.column });
+        // Its checks already have the global log_all_failures (unchanged, or the whole file is read).
+        for (let i = 0; i < b.diags.length; i++) diags.add(b.diags[i]);
+        for (let i = 0; i < b.facts.length; i++) reader.facts.push(b.facts[i]);
+        if (b.vs) builder.addBuilt(b.vs, b.pos);
         continue;
       }
       for (const d of seg.parseDiags) diags.add(d);
       const mark = diags.count;
       const facts = reader.facts.length;
-      const logAll = reader.pendingLogAll.length;
       added = undefined;
       for (const s of seg.statements) km.add(s);
       const s = seg.statements[0];
@@ -184,11 +176,9 @@ export class IncrementalLoader {
       ) {
         seg.built = {
           vs: added,
-          line: s.line,
-          column: s.column,
+          pos: { file, line: s.line, column: s.column },
           diags: [...seg.parseDiags, ...diags.since(mark)],
           facts: reader.facts.slice(facts),
-          logAll: reader.pendingLogAll.slice(logAll),
         };
         // Statements are not kept once built: the model stands for them.
         seg.statements = [];
@@ -267,39 +257,44 @@ function moved(seg: Segment, offDelta: number, lineDelta: number): Segment {
   if (b && lineDelta !== 0) {
     out.built = {
       ...b,
-      line: b.line + lineDelta,
+      pos: { ...b.pos, line: b.pos.line + lineDelta },
       facts: b.facts.map((f) => ({ ...f, pos: { ...f.pos, line: f.pos.line + lineDelta } })),
     };
   }
   return out;
 }
 
-/** Parses whole lines of the main file into segments, one per top-level statement. */
+/**
+ * Parses whole lines of the main file (buf[from, to), ASCII: only that range is decoded) into segments,
+ * one per top-level statement.
+ */
 function parseRange(
   file: string,
-  text: string,
+  buf: Buffer,
   range: { from: number; to: number; lineBase: number },
   files: SourceFiles,
   configId: string,
 ): { segments: Segment[]; standalone: boolean } {
   const diags = new Diagnostics();
+  const text = buf.toString('latin1', range.from, range.to);
   const track: SegmentTrack = {
     file,
     records: [],
     special: false,
     twoOnLine: false,
     lastLine: range.lineBase,
-    lastEnd: range.from,
+    lastEnd: 0,
   };
   const stmts: Statement[][] = [];
-  const depth = parseKeepalivedRange(file, text, range, diags, files, { configId }, track, (s, k) =>
+  const local = { from: 0, to: text.length, lineBase: range.lineBase };
+  const depth = parseKeepalivedRange(file, text, local, diags, files, { configId }, track, (s, k) =>
     (stmts[Math.max(k, 0)] ??= []).push(s),
   );
   const recs = track.records;
   const segments: Segment[] = recs.map((r, k) => ({
     startLine: k === 0 ? range.lineBase + 1 : r.startLine,
-    start: k === 0 ? range.from : r.start,
-    end: k === recs.length - 1 ? range.to : recs[k + 1].start,
+    start: k === 0 ? range.from : range.from + r.start,
+    end: k === recs.length - 1 ? range.to : range.from + recs[k + 1].start,
     statements: stmts[k] ?? [],
     include: r.include,
     parseDiags: [],
@@ -349,6 +344,16 @@ function commonSuffix(a: Buffer, b: Buffer, prefix: number): number {
     else hi = mid - 1;
   }
   return lo;
+}
+
+/** The text of the first n lines (what detectFormat looks at), without decoding the rest. */
+function firstLines(buf: Buffer, n: number): string {
+  let end = -1;
+  for (let i = 0; i < n; i++) {
+    end = buf.indexOf(10, end + 1);
+    if (end < 0) return buf.toString('latin1');
+  }
+  return buf.toString('latin1', 0, end + 1);
 }
 
 function countLines(buf: Buffer, from: number, to: number): number {

@@ -4,8 +4,9 @@
 //   await lbd.start();   // adopt the kernel's table, start checks and VRRP, open the control socket
 //   await lbd.reload();  // validate completely, then apply only the difference
 //   await lbd.stop();    // priority 0 adverts, VIPs removed, IPVS left as it is
-import { formatDiagnostic } from '../config/diagnostics';
-import { loadConfigFile, validateConfigFile, type ConfigFormat, type LoadOptions } from '../config/load';
+import { ConfigError, formatDiagnostic } from '../config/diagnostics';
+import { IncrementalLoader } from '../config/incremental';
+import type { ConfigFormat, LoadOptions } from '../config/load';
 import type { Config, VirtualServer } from '../config/model';
 import { HealthChecker, serverId } from '../health';
 import {
@@ -79,6 +80,13 @@ export class Lbd {
   /** Per configured virtual server: its service ids, and a fingerprint of its configuration. */
   private serviceIdsOf = new Map<string, string[]>();
   private fingerprints = new Map<string, string>();
+  /**
+   * Per model object: its service ids and fingerprint. A reload reuses the objects of the virtual servers
+   * it did not change (IncrementalLoader), so these are computed for the changed ones only.
+   */
+  private readonly indexed = new WeakMap<VirtualServer, { ids: string[]; fingerprint: string }>();
+  /** Reads the configuration file, again only in the parts that changed. */
+  private loader: IncrementalLoader | undefined;
   private vsByServiceId = new Map<string, VirtualServer>();
   private readonly quorumLost = new Set<string>();
   private readonly log: Logger;
@@ -139,19 +147,29 @@ export class Lbd {
     this.fingerprints = new Map();
     const groups = new Map(this.config.virtual_server_groups.map((g) => [g.name, JSON.stringify(g)]));
     for (const vs of this.config.virtual_servers) {
-      const ids = serviceKeys(this.config, vs).map(serviceId);
-      this.serviceIdsOf.set(vs.id, ids);
-      for (const id of ids) this.vsByServiceId.set(id, vs);
-      const group = vs.key.kind === 'group' ? groups.get(vs.key.group) : '';
-      this.fingerprints.set(vs.id, JSON.stringify(vs) + (group ?? ''));
+      // A group's services depend on the group too, which is not part of the object.
+      let known = vs.key.kind === 'group' ? undefined : this.indexed.get(vs);
+      if (!known) {
+        const group = vs.key.kind === 'group' ? groups.get(vs.key.group) : '';
+        known = {
+          ids: serviceKeys(this.config, vs).map(serviceId),
+          fingerprint: JSON.stringify(vs) + (group ?? ''),
+        };
+        if (vs.key.kind !== 'group') this.indexed.set(vs, known);
+      }
+      this.serviceIdsOf.set(vs.id, known.ids);
+      for (const id of known.ids) this.vsByServiceId.set(id, vs);
+      this.fingerprints.set(vs.id, known.fingerprint);
     }
   }
 
   async start(): Promise<void> {
-    const loaded = loadConfigFile(this.opts.configFile, this.loadOptions());
+    this.loader = new IncrementalLoader(this.loadOptions());
+    const loaded = this.loader.load(this.opts.configFile);
+    if (!loaded.config) throw new ConfigError(loaded.diagnostics, loaded.unreadable);
     this.config = loaded.config;
     this.indexConfig();
-    for (const w of loaded.warnings) this.opts.logs.for('config').warn(formatDiagnostic(w));
+    for (const w of loaded.diagnostics) this.opts.logs.for('config').warn(formatDiagnostic(w));
     if (this.opts.pidFile) this.releasePid = acquirePidFile(this.opts.pidFile);
     try {
       await this.startIpvs();
@@ -360,7 +378,8 @@ export class Lbd {
   async reload(): Promise<{ changes: number; summary: string }> {
     this.sd.reloading();
     try {
-      const r = validateConfigFile(this.opts.configFile, this.loadOptions());
+      this.loader ??= new IncrementalLoader(this.loadOptions());
+      const r = this.loader.load(this.opts.configFile);
       if (!r.config) {
         const errors = r.diagnostics.filter((d) => d.severity === 'error');
         this.lastReload = { at: new Date().toISOString(), ok: false, errors: errors.length };
@@ -393,7 +412,9 @@ export class Lbd {
       for (const [id, fp] of this.fingerprints) if (oldFingerprints.get(id) !== fp) changed.add(id);
       const removed = [...oldFingerprints.keys()].filter((id) => !this.fingerprints.has(id));
       // What was programmed for the changed ones (to drain the real servers they lose).
-      const oldById = new Map(old.virtual_servers.map((vs) => [vs.id, vs]));
+      const oldById = new Map<string, VirtualServer>();
+      if (changed.size > 0)
+        for (const vs of old.virtual_servers) if (changed.has(vs.id)) oldById.set(vs.id, vs);
       const oldServices = new Map<string, VirtualService[]>();
       for (const id of changed) {
         const was = oldById.get(id);

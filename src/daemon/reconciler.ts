@@ -186,14 +186,28 @@ export class Reconciler {
     ops: readonly Operation[],
     failed: number,
   ): void {
-    const next = new Set(desiredIds);
-    if (scope) for (const id of this.managed) if (!scope.has(id)) next.add(id);
+    const failedDeletes = new Set<string>();
     if (failed > 0) {
-      for (const op of ops) if (op.op === 'delete-service') next.add(serviceId(op.key));
+      for (const op of ops) if (op.op === 'delete-service') failedDeletes.add(serviceId(op.key));
     }
-    const same = next.size === this.managed.size && [...next].every((id) => this.managed.has(id));
-    this.managed = next;
-    if (!same) writeManaged(this.opts.stateFile, next);
+    if (!scope) {
+      const next = new Set([...desiredIds, ...failedDeletes]);
+      const same = next.size === this.managed.size && [...next].every((id) => this.managed.has(id));
+      this.managed = next;
+      if (!same) writeManaged(this.opts.stateFile, next);
+      return;
+    }
+    // A partial pass decides only for the ids it looked at (what it wants and failed to delete is among
+    // them): the others keep their state, without a walk of the whole set.
+    let changed = false;
+    for (const id of scope) {
+      const want = desiredIds.has(id) || failedDeletes.has(id);
+      if (want === this.managed.has(id)) continue;
+      changed = true;
+      if (want) this.managed.add(id);
+      else this.managed.delete(id);
+    }
+    if (changed) writeManaged(this.opts.stateFile, this.managed);
   }
 }
 

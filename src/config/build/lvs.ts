@@ -189,7 +189,7 @@ export interface ServerInfo {
  * need not all be held. Those naming a virtual_server_group wait for finish(), when the groups are known.
  */
 export class VirtualServerBuilder {
-  private readonly built: Array<{ index: number; vs: VirtualServer; pos: MapNode }> = [];
+  private readonly built: Array<{ index: number; vs: VirtualServer; pos: Position }> = [];
   private readonly deferred: Array<{ index: number; node: MapNode }> = [];
   private next = 0;
 
@@ -209,7 +209,7 @@ export class VirtualServerBuilder {
 
   /** A virtual server built before (a reload reusing it), written at pos. */
   addBuilt(vs: VirtualServer, pos: Position): void {
-    this.built.push({ index: this.next++, vs, pos: { kind: 'map', entries: [], ...pos } });
+    this.built.push({ index: this.next++, vs, pos });
   }
 
   private build(
@@ -222,18 +222,21 @@ export class VirtualServerBuilder {
       this.built.push({
         index,
         vs,
-        pos: { kind: 'map', entries: [], file: m.file, line: m.line, column: m.column },
+        pos: { file: m.file, line: m.line, column: m.column },
       });
     return vs;
   }
 
   /** Every virtual server in the order written; duplicates reported. */
   finish(groups: Map<string, { group: VirtualServerGroup }>): VirtualServer[] {
-    for (const d of this.deferred) this.build(d.index, d.node, groups);
-    this.deferred.length = 0;
-    this.built.sort((a, b) => a.index - b.index);
+    // Built in order, but for those waiting for their group.
+    if (this.deferred.length > 0) {
+      for (const d of this.deferred) this.build(d.index, d.node, groups);
+      this.deferred.length = 0;
+      this.built.sort((a, b) => a.index - b.index);
+    }
     const out: VirtualServer[] = [];
-    const seen = new Map<string, MapNode>();
+    const seen = new Map<string, Position>();
     for (const { vs, pos } of this.built) {
       const dupKey = vs.key.kind === 'fwmark' ? `FWM ${vs.key.fwmark} ${vs.family}` : vs.id;
       const first = seen.get(dupKey);
