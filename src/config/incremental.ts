@@ -16,6 +16,7 @@
 import { isAscii } from 'node:buffer';
 import * as fs from 'node:fs';
 import { type HostFact, VirtualServerStream, buildConfig } from './build/index';
+import { duplicateKey } from './build/lvs';
 import { type Diagnostic, Diagnostics, type Position } from './diagnostics';
 import { KeepalivedMapper } from './keepalived/map';
 import { type SegmentTrack, type Statement, parseKeepalivedRange } from './keepalived/parse';
@@ -57,6 +58,16 @@ interface State {
   buf: Buffer;
   segments: Segment[];
   logAll: boolean;
+  /** The keys of the virtual servers kept in segments. */
+  keys: DuplicateIndex;
+  /** Virtual servers built apart (includes, groups, several statements): built again on each load. */
+  fresh: VirtualServer[];
+}
+
+/** The virtual server objects a load added and removed against the previous one. */
+export interface ModelChange {
+  added: VirtualServer[];
+  removed: VirtualServer[];
 }
 
 export interface IncrementalStats {
@@ -73,6 +84,11 @@ class Fallback extends Error {}
 export class IncrementalLoader {
   private state: State | undefined;
   lastStats: IncrementalStats = { full: true, parsed: 0, reused: 0 };
+  /**
+   * After an incremental load: which virtual server objects are new and which are gone (every other one
+   * is the same object as before). Undefined after a full load: compare everything.
+   */
+  lastChange: ModelChange | undefined;
 
   constructor(private readonly opts: LoadOptions = {}) {}
 
@@ -107,6 +123,7 @@ export class IncrementalLoader {
   private full(file: string): ValidationResult {
     this.state = undefined;
     this.lastStats = { full: true, parsed: 0, reused: 0 };
+    this.lastChange = undefined;
     return validateConfigFile(file, this.opts);
   }
 
@@ -114,29 +131,40 @@ export class IncrementalLoader {
   private pass(file: string, buf: Buffer, configId: string, old: State | undefined): ValidationResult {
     const files = new SourceFiles();
     files.paths.push(file);
-    const plan = old ? planSegments(old, buf) : [{ from: 0, to: buf.length, lineBase: 0 }];
+    const plan = old
+      ? planSegments(old, buf)
+      : { items: [{ range: { from: 0, to: buf.length, lineBase: 0 } }], dropped: [] };
     const segments: Segment[] = [];
     let parsed = 0;
-    let reused = 0;
     let standalone = true;
-    for (const item of plan) {
-      if ('segment' in item) {
-        segments.push(item.segment);
-        reused++;
+    for (const item of plan.items) {
+      if (!('range' in item)) {
+        segments.push(item);
         continue;
       }
-      const got = parseRange(file, buf, item, files, configId);
+      const got = parseRange(file, buf, item.range, files, configId);
       // A part of the file that does not stand alone must be read with the rest; the whole file is
       // read right, but its segments are not kept.
       if (!got.standalone && old) throw new Fallback();
       standalone &&= got.standalone;
       parsed += got.segments.length;
-      segments.push(...got.segments);
+      for (const seg of got.segments) segments.push(seg);
     }
-    const result = this.assemble(file, segments, files, old);
-    this.state = standalone ? { file, configId, buf, segments, logAll: result.logAll } : undefined;
-    this.lastStats = { full: old === undefined, parsed, reused };
-    return result.result;
+    const keys = old?.keys ?? new DuplicateIndex();
+    for (const seg of plan.dropped) if (seg.built?.vs) keys.remove(seg.built.vs);
+    const r = this.assemble(file, segments, files, old, keys);
+    this.state = standalone
+      ? { file, configId, buf, segments, logAll: r.logAll, keys, fresh: r.fresh }
+      : undefined;
+    this.lastStats = { full: old === undefined, parsed, reused: segments.length - parsed };
+    this.lastChange =
+      old && r.checkedAlone
+        ? {
+            added: r.added,
+            removed: [...plan.dropped.flatMap((seg) => (seg.built?.vs ? [seg.built.vs] : [])), ...old.fresh],
+          }
+        : undefined;
+    return r.result;
   }
 
   private assemble(
@@ -144,14 +172,27 @@ export class IncrementalLoader {
     segments: Segment[],
     files: SourceFiles,
     old: State | undefined,
-  ): { result: ValidationResult; logAll: boolean } {
+    keys: DuplicateIndex,
+  ): {
+    result: ValidationResult;
+    logAll: boolean;
+    /** Built in this load: all new objects, and those not kept for the next load. */
+    added: VirtualServer[];
+    fresh: VirtualServer[];
+    /** The duplicate check needed only the new ones. */
+    checkedAlone: boolean;
+  } {
     const diags = new Diagnostics();
     const stream = new VirtualServerStream(diags);
     const { reader, builder } = stream;
     let added: VirtualServer | 'deferred' | undefined;
+    let deferred = false;
     const km = new KeepalivedMapper(diags, file, (vs) => {
       added = builder.add(vs);
+      if (added === 'deferred') deferred = true;
     });
+    const addedAll: VirtualServer[] = [];
+    const fresh: VirtualServer[] = [];
     for (const seg of segments) {
       const b = seg.built;
       if (b) {
@@ -164,26 +205,33 @@ export class IncrementalLoader {
       for (const d of seg.parseDiags) diags.add(d);
       const mark = diags.count;
       const facts = reader.facts.length;
-      added = undefined;
-      for (const s of seg.statements) km.add(s);
       const s = seg.statements[0];
-      if (
-        seg.statements.length === 1 &&
-        s.keyword === 'virtual_server' &&
-        s.file === file &&
-        !seg.include &&
-        added !== 'deferred'
-      ) {
+      const alone =
+        seg.statements.length === 1 && s.keyword === 'virtual_server' && s.file === file && !seg.include;
+      for (const st of seg.statements) {
+        added = undefined;
+        km.add(st);
+        if (added !== undefined && added !== 'deferred') {
+          addedAll.push(added);
+          if (!alone) fresh.push(added);
+        }
+      }
+      if (alone && added !== 'deferred') {
         seg.built = {
           vs: added,
           pos: { file, line: s.line, column: s.column },
           diags: [...seg.parseDiags, ...diags.since(mark)],
           facts: reader.facts.slice(facts),
         };
+        if (added) keys.add(added);
         // Statements are not kept once built: the model stands for them.
         seg.statements = [];
       }
     }
+    // The duplicate check over the whole table is needed only when the index of the kept virtual
+    // servers has a key twice, or one built apart (from an include, a group) meets one.
+    const checkedAlone = !deferred && keys.duplicates === 0 && !keys.meets(fresh);
+    builder.noDuplicates = checkedAlone;
     const built = buildConfig(km.top, diags, stream);
     const logAllNow = built.config.global.checker_log_all_failures;
     // Reused checks took the previous global setting: a change of it needs them built again.
@@ -191,17 +239,50 @@ export class IncrementalLoader {
     const result = validationResult(file, 'keepalived', built, this.opts, files, diags);
     // Diagnostics of several files are ordered by which file reported first, which only a full load knows.
     if (result.diagnostics.some((d) => d.file !== result.diagnostics[0].file)) throw new Fallback();
-    return { result, logAll: logAllNow };
+    return { result, logAll: logAllNow, added: addedAll, fresh, checkedAlone };
   }
 }
 
-type PlanItem = { segment: Segment } | { from: number; to: number; lineBase: number };
+/** How many kept virtual servers have each key: duplicates known without a walk of the table. */
+class DuplicateIndex {
+  private readonly counts = new Map<string, number>();
+  /** Keys held more than once. */
+  duplicates = 0;
+
+  add(vs: VirtualServer): void {
+    const k = duplicateKey(vs);
+    const n = (this.counts.get(k) ?? 0) + 1;
+    this.counts.set(k, n);
+    if (n === 2) this.duplicates++;
+  }
+
+  remove(vs: VirtualServer): void {
+    const k = duplicateKey(vs);
+    const n = (this.counts.get(k) ?? 0) - 1;
+    if (n <= 0) this.counts.delete(k);
+    else this.counts.set(k, n);
+    if (n === 1) this.duplicates--;
+  }
+
+  /** Whether these (built apart) share a key with each other or with the index. */
+  meets(others: readonly VirtualServer[]): boolean {
+    const seen = new Set<string>();
+    for (const vs of others) {
+      const k = duplicateKey(vs);
+      if (this.counts.has(k) || seen.has(k)) return true;
+      seen.add(k);
+    }
+    return false;
+  }
+}
+
+type PlanItem = Segment | { range: { from: number; to: number; lineBase: number } };
 
 /**
- * What the new text is made of: the previous segments it still has as they were (moved by the lines the
- * edit added or removed), and the ranges to parse again.
+ * What the new text is made of: the previous segments it still has (moved in place by the bytes and
+ * lines the edit added or removed), the ranges to parse again, and the segments those replace.
  */
-function planSegments(old: State, buf: Buffer): PlanItem[] {
+function planSegments(old: State, buf: Buffer): { items: PlanItem[]; dropped: Segment[] } {
   const a = old.buf;
   const p = commonPrefix(a, buf);
   const q = commonSuffix(a, buf, p);
@@ -223,18 +304,22 @@ function planSegments(old: State, buf: Buffer): PlanItem[] {
   const startOf = (x: number) => (x <= p ? x : x + offDelta);
   const endOf = (x: number) => (x >= oldEnd ? x + offDelta : x);
   const lineOf = (seg: Segment) => (seg.start <= p ? seg.startLine : seg.startLine + lineDelta);
-  const out: PlanItem[] = [];
+  const items: PlanItem[] = [];
+  const dropped: Segment[] = [];
   for (let k = 0; k < segs.length; k++) {
     const seg = segs[k];
     if (dirty[k]) {
       let j = k;
       while (j + 1 < segs.length && dirty[j + 1]) j++;
-      out.push({ from: startOf(seg.start), to: endOf(segs[j].end), lineBase: lineOf(seg) - 1 });
+      items.push({ range: { from: startOf(seg.start), to: endOf(segs[j].end), lineBase: lineOf(seg) - 1 } });
+      for (let i = k; i <= j; i++) dropped.push(segs[i]);
       k = j;
-    } else if (seg.start <= p || (offDelta === 0 && lineDelta === 0)) out.push({ segment: seg });
-    else out.push({ segment: moved(seg, offDelta, lineDelta) });
+      continue;
+    }
+    if (seg.start > p) move(seg, offDelta, lineDelta);
+    items.push(seg);
   }
-  return out;
+  return { items, dropped };
 }
 
 /**
@@ -245,23 +330,18 @@ function movable(seg: Segment): boolean {
   return seg.built !== undefined && seg.built.diags.length === 0;
 }
 
-/** A segment after the edit: same content, at another offset and possibly other lines. */
-function moved(seg: Segment, offDelta: number, lineDelta: number): Segment {
-  const out: Segment = {
-    ...seg,
-    startLine: seg.startLine + lineDelta,
-    start: seg.start + offDelta,
-    end: seg.end + offDelta,
-  };
+/** Moves a segment after the edit (same content) to its new offsets and lines. */
+function move(seg: Segment, offDelta: number, lineDelta: number): void {
+  seg.start += offDelta;
+  seg.end += offDelta;
+  if (lineDelta === 0) return;
+  seg.startLine += lineDelta;
   const b = seg.built;
-  if (b && lineDelta !== 0) {
-    out.built = {
-      ...b,
-      pos: { ...b.pos, line: b.pos.line + lineDelta },
-      facts: b.facts.map((f) => ({ ...f, pos: { ...f.pos, line: f.pos.line + lineDelta } })),
-    };
+  if (b) {
+    b.pos = { ...b.pos, line: b.pos.line + lineDelta };
+    if (b.facts.length > 0)
+      b.facts = b.facts.map((f) => ({ ...f, pos: { ...f.pos, line: f.pos.line + lineDelta } }));
   }
-  return out;
 }
 
 /**

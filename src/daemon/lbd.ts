@@ -5,7 +5,7 @@
 //   await lbd.reload();  // validate completely, then apply only the difference
 //   await lbd.stop();    // priority 0 adverts, VIPs removed, IPVS left as it is
 import { ConfigError, formatDiagnostic } from '../config/diagnostics';
-import { IncrementalLoader } from '../config/incremental';
+import { IncrementalLoader, type IncrementalStats, type ModelChange } from '../config/incremental';
 import type { ConfigFormat, LoadOptions } from '../config/load';
 import type { Config, VirtualServer } from '../config/model';
 import { HealthChecker, serverId } from '../health';
@@ -87,6 +87,13 @@ export class Lbd {
   private readonly indexed = new WeakMap<VirtualServer, { ids: string[]; fingerprint: string }>();
   /** Reads the configuration file, again only in the parts that changed. */
   private loader: IncrementalLoader | undefined;
+  /** The loader's last load is the configuration running (not a refused reload). */
+  private loaderInSync = false;
+
+  /** How the last configuration load went: top-level blocks parsed again and reused. */
+  get lastLoad(): IncrementalStats | undefined {
+    return this.loader?.lastStats;
+  }
   private vsByServiceId = new Map<string, VirtualServer>();
   private readonly quorumLost = new Set<string>();
   private readonly log: Logger;
@@ -140,13 +147,20 @@ export class Lbd {
     void this.reconciler?.request(reason, this.serviceIdsOf.get(vsId) ?? []);
   }
 
-  /** Indexes the current configuration: service ids and fingerprints of each virtual server. */
-  private indexConfig(): void {
-    this.serviceIdsOf = new Map();
-    this.vsByServiceId = new Map();
-    this.fingerprints = new Map();
+  /**
+   * Indexes the current configuration: service ids and fingerprints of each virtual server. With the
+   * change an incremental load reported (the objects it added and removed; the others are the very
+   * objects indexed before), only those are indexed again. Returns the ids of the virtual servers whose
+   * configuration changed and of those removed, what they were, and their service ids before.
+   */
+  private indexConfig(change?: ModelChange): {
+    changed: Set<string>;
+    removed: string[];
+    oldIds: Map<string, string[]>;
+    oldVs: Map<string, VirtualServer> | undefined;
+  } {
     const groups = new Map(this.config.virtual_server_groups.map((g) => [g.name, JSON.stringify(g)]));
-    for (const vs of this.config.virtual_servers) {
+    const index = (vs: VirtualServer) => {
       // A group's services depend on the group too, which is not part of the object.
       let known = vs.key.kind === 'group' ? undefined : this.indexed.get(vs);
       if (!known) {
@@ -160,7 +174,38 @@ export class Lbd {
       this.serviceIdsOf.set(vs.id, known.ids);
       for (const id of known.ids) this.vsByServiceId.set(id, vs);
       this.fingerprints.set(vs.id, known.fingerprint);
+    };
+    const oldFingerprints = this.fingerprints;
+    const oldIds = this.serviceIdsOf;
+    if (!change) {
+      this.serviceIdsOf = new Map();
+      this.vsByServiceId = new Map();
+      this.fingerprints = new Map();
+      for (const vs of this.config.virtual_servers) index(vs);
+      const changed = new Set<string>();
+      for (const [id, fp] of this.fingerprints) if (oldFingerprints.get(id) !== fp) changed.add(id);
+      const removed = [...oldFingerprints.keys()].filter((id) => !this.fingerprints.has(id));
+      return { changed, removed, oldIds, oldVs: undefined };
     }
+    const before = new Map<string, string | undefined>();
+    const idsBefore = new Map<string, string[]>();
+    const oldVs = new Map<string, VirtualServer>();
+    for (const vs of change.removed) {
+      const ids = this.serviceIdsOf.get(vs.id) ?? [];
+      idsBefore.set(vs.id, ids);
+      before.set(vs.id, this.fingerprints.get(vs.id));
+      oldVs.set(vs.id, vs);
+      for (const id of ids) if (this.vsByServiceId.get(id) === vs) this.vsByServiceId.delete(id);
+      this.serviceIdsOf.delete(vs.id);
+      this.fingerprints.delete(vs.id);
+    }
+    const changed = new Set<string>();
+    for (const vs of change.added) {
+      index(vs);
+      if (this.fingerprints.get(vs.id) !== before.get(vs.id)) changed.add(vs.id);
+    }
+    const removed = [...before.keys()].filter((id) => !this.fingerprints.has(id));
+    return { changed, removed, oldIds: idsBefore, oldVs };
   }
 
   async start(): Promise<void> {
@@ -169,6 +214,7 @@ export class Lbd {
     if (!loaded.config) throw new ConfigError(loaded.diagnostics, loaded.unreadable);
     this.config = loaded.config;
     this.indexConfig();
+    this.loaderInSync = true;
     for (const w of loaded.diagnostics) this.opts.logs.for('config').warn(formatDiagnostic(w));
     if (this.opts.pidFile) this.releasePid = acquirePidFile(this.opts.pidFile);
     try {
@@ -379,6 +425,9 @@ export class Lbd {
     this.sd.reloading();
     try {
       this.loader ??= new IncrementalLoader(this.loadOptions());
+      // What the loader reports changed is against its previous load: usable if that is what runs.
+      const inSync = this.loaderInSync;
+      this.loaderInSync = false;
       const r = this.loader.load(this.opts.configFile);
       if (!r.config) {
         const errors = r.diagnostics.filter((d) => d.severity === 'error');
@@ -403,18 +452,19 @@ export class Lbd {
         );
       }
       const old = this.config;
-      const oldIds = this.serviceIdsOf;
-      const oldFingerprints = this.fingerprints;
       this.config = r.config;
-      this.indexConfig();
       // Only the virtual servers whose configuration changed are touched.
-      const changed = new Set<string>();
-      for (const [id, fp] of this.fingerprints) if (oldFingerprints.get(id) !== fp) changed.add(id);
-      const removed = [...oldFingerprints.keys()].filter((id) => !this.fingerprints.has(id));
+      const { changed, removed, oldIds, oldVs } = this.indexConfig(
+        inSync ? this.loader.lastChange : undefined,
+      );
+      this.loaderInSync = true;
       // What was programmed for the changed ones (to drain the real servers they lose).
-      const oldById = new Map<string, VirtualServer>();
-      if (changed.size > 0)
-        for (const vs of old.virtual_servers) if (changed.has(vs.id)) oldById.set(vs.id, vs);
+      let oldById = oldVs;
+      if (!oldById) {
+        oldById = new Map<string, VirtualServer>();
+        if (changed.size > 0)
+          for (const vs of old.virtual_servers) if (changed.has(vs.id)) oldById.set(vs.id, vs);
+      }
       const oldServices = new Map<string, VirtualService[]>();
       for (const id of changed) {
         const was = oldById.get(id);
@@ -432,9 +482,8 @@ export class Lbd {
         this.decisions.delete(id);
         this.quorumLost.delete(id);
       }
-      for (const vs of this.config.virtual_servers) {
-        if (changed.has(vs.id)) this.health.setVirtualService(healthService(this.config, vs));
-      }
+      for (const vs of this.configured(changed))
+        this.health.setVirtualService(healthService(this.config, vs));
       this.drainLeavingServers(changed, oldServices);
       await this.reloadVrrp(old);
       const opsBefore = totalOperations(this.reconciler);
@@ -450,13 +499,28 @@ export class Lbd {
     }
   }
 
+  /** The configured virtual servers with these ids (found by their service ids, not by a walk). */
+  private configured(ids: ReadonlySet<string>): VirtualServer[] {
+    const out: VirtualServer[] = [];
+    for (const id of ids) {
+      const sids = this.serviceIdsOf.get(id);
+      const vs = sids?.length ? this.vsByServiceId.get(sids[0]) : undefined;
+      if (vs) out.push(vs);
+      else if (sids) {
+        // A virtual server without services (a group with no entries): found the long way.
+        const found = this.config.virtual_servers.find((v) => v.id === id);
+        if (found) out.push(found);
+      }
+    }
+    return out;
+  }
+
   /** Real servers programmed now that the new configuration drops are drained, not cut. */
   private drainLeavingServers(
     changed: ReadonlySet<string>,
     before: ReadonlyMap<string, VirtualService[]>,
   ): void {
-    for (const vs of this.config.virtual_servers) {
-      if (!changed.has(vs.id)) continue;
+    for (const vs of this.configured(changed)) {
       const was = new Map((before.get(vs.id) ?? []).map((s) => [serviceId(s.key), s]));
       for (const cur of this.servicesOf(vs)) {
         const old = was.get(serviceId(cur.key));

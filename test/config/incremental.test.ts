@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IncrementalLoader } from '../../src/config/incremental';
 import { type LoadOptions, validateConfigFile } from '../../src/config/load';
+import type { Config } from '../../src/config/model';
 import { prng, tempFiles } from './helpers';
 
 const SEEDS = Number(process.env.LBD_INCREMENTAL_SEEDS ?? 60);
@@ -111,10 +112,30 @@ function editIncludes(rand: () => number, dir: string): void {
   else if (k < 0.8 && fs.existsSync(name)) fs.writeFileSync(name, edit(rand, fs.readFileSync(name, 'utf8')));
 }
 
-function sameAsFull(loader: IncrementalLoader, file: string, what: string): void {
+/** Loads incrementally, compares with a full load, and returns the model (for the next comparison). */
+function sameAsFull(
+  loader: IncrementalLoader,
+  file: string,
+  what: string,
+  prev?: Config,
+): Config | undefined {
   const inc = loader.load(file);
   const full = validateConfigFile(file, OPTS);
   assert.deepStrictEqual(inc, full, what);
+  // What the loader says changed: every other virtual server is the very object of the previous load.
+  const change = loader.lastChange;
+  if (change && prev && inc.config) {
+    const before = new Set(prev.virtual_servers);
+    const now = new Set(inc.config.virtual_servers);
+    const added = new Set(change.added);
+    const removed = new Set(change.removed);
+    for (const vs of now)
+      assert.ok(added.has(vs) || before.has(vs), `${what}\n${vs.id} is new but not in added`);
+    for (const vs of before)
+      assert.ok(removed.has(vs) || now.has(vs), `${what}\n${vs.id} is gone but not in removed`);
+    for (const vs of added) assert.ok(!before.has(vs), `${what}\n${vs.id} is in added but was there`);
+  }
+  return inc.config;
 }
 
 describe('incremental load equals a full load', () => {
@@ -134,7 +155,7 @@ describe('incremental load equals a full load', () => {
       });
       const file = path.join(dir, 'keepalived.conf');
       const loader = new IncrementalLoader(OPTS);
-      sameAsFull(loader, file, `seed ${seed}: first load`);
+      let prev = sameAsFull(loader, file, `seed ${seed}: first load`);
       let text = fs.readFileSync(file, 'utf8');
       for (let e = 0; e < EDITS; e++) {
         if (rand() < 0.2) editIncludes(rand, dir);
@@ -142,7 +163,7 @@ describe('incremental load equals a full load', () => {
           text = edit(rand, text);
           fs.writeFileSync(file, text);
         }
-        sameAsFull(loader, file, `seed ${seed}, edit ${e}:\n${text}`);
+        prev = sameAsFull(loader, file, `seed ${seed}, edit ${e}:\n${text}`, prev);
         if (!loader.lastStats.full && loader.lastStats.reused > 0) reusedSome++;
       }
       fs.rmSync(dir, { recursive: true });

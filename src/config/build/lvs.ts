@@ -189,9 +189,17 @@ export interface ServerInfo {
  * need not all be held. Those naming a virtual_server_group wait for finish(), when the groups are known.
  */
 export class VirtualServerBuilder {
-  private readonly built: Array<{ index: number; vs: VirtualServer; pos: Position }> = [];
+  /** Built so far, in parallel arrays (a reload adds thousands it reuses: no object for each). */
+  private readonly vss: VirtualServer[] = [];
+  private readonly poss: Position[] = [];
+  private readonly indexes: number[] = [];
   private readonly deferred: Array<{ index: number; node: MapNode }> = [];
   private next = 0;
+  /**
+   * Set by a caller that knows the keys are all different (a reload that checked the changed ones
+   * against an index of the others): finish() then skips the duplicate check.
+   */
+  noDuplicates = false;
 
   constructor(private readonly r: Reader) {}
 
@@ -209,7 +217,9 @@ export class VirtualServerBuilder {
 
   /** A virtual server built before (a reload reusing it), written at pos. */
   addBuilt(vs: VirtualServer, pos: Position): void {
-    this.built.push({ index: this.next++, vs, pos });
+    this.vss.push(vs);
+    this.poss.push(pos);
+    this.indexes.push(this.next++);
   }
 
   private build(
@@ -218,27 +228,29 @@ export class VirtualServerBuilder {
     groups: Map<string, { group: VirtualServerGroup }> | undefined,
   ): VirtualServer | undefined {
     const vs = readVirtualServer(this.r, m, groups ?? new Map());
-    if (vs)
-      this.built.push({
-        index,
-        vs,
-        pos: { file: m.file, line: m.line, column: m.column },
-      });
+    if (vs) {
+      this.vss.push(vs);
+      this.poss.push({ file: m.file, line: m.line, column: m.column });
+      this.indexes.push(index);
+    }
     return vs;
   }
 
   /** Every virtual server in the order written; duplicates reported. */
   finish(groups: Map<string, { group: VirtualServerGroup }>): VirtualServer[] {
-    // Built in order, but for those waiting for their group.
-    if (this.deferred.length > 0) {
-      for (const d of this.deferred) this.build(d.index, d.node, groups);
-      this.deferred.length = 0;
-      this.built.sort((a, b) => a.index - b.index);
-    }
+    const n0 = this.vss.length;
+    for (const d of this.deferred) this.build(d.index, d.node, groups);
+    this.deferred.length = 0;
+    if (this.vss.length === n0 && this.noDuplicates) return this.vss;
+    // Built in order, but for those that waited for their group.
+    const order = Array.from({ length: this.vss.length }, (_, i) => i);
+    if (this.vss.length > n0) order.sort((a, b) => this.indexes[a] - this.indexes[b]);
     const out: VirtualServer[] = [];
     const seen = new Map<string, Position>();
-    for (const { vs, pos } of this.built) {
-      const dupKey = vs.key.kind === 'fwmark' ? `FWM ${vs.key.fwmark} ${vs.family}` : vs.id;
+    for (const i of order) {
+      const vs = this.vss[i];
+      const pos = this.poss[i];
+      const dupKey = duplicateKey(vs);
       const first = seen.get(dupKey);
       if (first) {
         this.r.error(pos, `virtual server ${vs.id} is defined twice (first at ${lineOf(first, pos)})`);
@@ -249,6 +261,11 @@ export class VirtualServerBuilder {
     }
     return out;
   }
+}
+
+/** Two virtual servers with the same key are the same service: one is an error. */
+export function duplicateKey(vs: VirtualServer): string {
+  return vs.key.kind === 'fwmark' ? `FWM ${vs.key.fwmark} ${vs.family}` : vs.id;
 }
 
 function readVirtualServer(
