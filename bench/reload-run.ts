@@ -75,8 +75,9 @@ async function main(): Promise<void> {
   const reloadMs = ms(t);
   const applyMs = Math.round(first.reconciler?.stats.lastApplyMs ?? 0);
   const load = first.lastLoad;
+  const tm = first.reloadTimings;
   console.log(
-    `reload of one changed real server: ${reloadMs} ms in all (the file read again, ${load?.parsed} top-level block(s) parsed again, ${load?.reused} reused${load?.full ? ', a full load' : ''}), of which the reconciler pass (desired table, diff, kernel) ${applyMs} ms; ${r.changes} kernel operation(s)`,
+    `reload of one changed real server: ${reloadMs} ms in all (the file read again, ${load?.parsed} top-level block(s) parsed again, ${load?.reused} reused${load?.full ? ', a full load' : ''}; loading ${Math.round(tm?.load ?? 0)} ms, indexing ${Math.round(tm?.index ?? 0)} ms, the rest ${Math.round(tm?.apply ?? 0)} ms), of which the reconciler pass (desired table, diff, kernel) ${applyMs} ms; ${r.changes} kernel operation(s)`,
   );
   t = performance.now();
   const check = validateConfigFile(file, { hostChecks: 'off' });

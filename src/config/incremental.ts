@@ -83,6 +83,7 @@ class Fallback extends Error {}
 
 export class IncrementalLoader {
   private state: State | undefined;
+  private readonly buffers: Buffer[] = [];
   lastStats: IncrementalStats = { full: true, parsed: 0, reused: 0 };
   /**
    * After an incremental load: which virtual server objects are new and which are gone (every other one
@@ -96,7 +97,7 @@ export class IncrementalLoader {
   load(file: string): ValidationResult {
     let buf: Buffer;
     try {
-      buf = fs.readFileSync(file);
+      buf = this.read(file);
     } catch {
       return this.full(file);
     }
@@ -117,6 +118,37 @@ export class IncrementalLoader {
     } catch (err) {
       if (!(err instanceof Fallback)) throw err;
       return this.full(file);
+    }
+  }
+
+  /**
+   * The file's bytes, read into one of two buffers kept from load to load (the other holds the previous
+   * text): a reload allocates no new memory for a large file, which would make the collector walk a
+   * large daemon's whole heap.
+   */
+  private read(file: string): Buffer {
+    const inUse = this.state?.buf.buffer;
+    let i = this.buffers.findIndex((b) => b.buffer !== inUse);
+    if (i < 0) i = this.buffers.push(Buffer.allocUnsafeSlow(0)) - 1;
+    const fd = fs.openSync(file, 'r');
+    try {
+      let b = this.buffers[i];
+      const size = fs.fstatSync(fd).size;
+      if (b.length < size + 1) b = this.buffers[i] = Buffer.allocUnsafeSlow(size + (size >> 3) + 4096);
+      let n = 0;
+      for (;;) {
+        if (n === b.length) {
+          const bigger = Buffer.allocUnsafeSlow(b.length * 2);
+          b.copy(bigger, 0, 0, n);
+          b = this.buffers[i] = bigger;
+        }
+        const got = fs.readSync(fd, b, n, b.length - n, null);
+        if (got === 0) break;
+        n += got;
+      }
+      return b.subarray(0, n);
+    } finally {
+      fs.closeSync(fd);
     }
   }
 

@@ -74,6 +74,8 @@ export class Lbd {
   readonly drainer: Drainer;
   readonly startedAt = Date.now();
   lastReload: { at: string; ok: boolean; errors: number } | undefined;
+  /** Where the last successful reload spent its time (ms): loading the file, indexing, the rest. */
+  reloadTimings: { load: number; index: number; apply: number } | undefined;
   private readonly decisions = new Map<string, Map<string, ServerDecision>>();
   /** The desired services of each configured virtual server (by its id), computed when needed. */
   private readonly cache = new Map<string, VirtualService[]>();
@@ -428,7 +430,9 @@ export class Lbd {
       // What the loader reports changed is against its previous load: usable if that is what runs.
       const inSync = this.loaderInSync;
       this.loaderInSync = false;
+      const t0 = performance.now();
       const r = this.loader.load(this.opts.configFile);
+      const t1 = performance.now();
       if (!r.config) {
         const errors = r.diagnostics.filter((d) => d.severity === 'error');
         this.lastReload = { at: new Date().toISOString(), ok: false, errors: errors.length };
@@ -458,6 +462,7 @@ export class Lbd {
         inSync ? this.loader.lastChange : undefined,
       );
       this.loaderInSync = true;
+      const t2 = performance.now();
       // What was programmed for the changed ones (to drain the real servers they lose).
       let oldById = oldVs;
       if (!oldById) {
@@ -490,6 +495,7 @@ export class Lbd {
       await this.reconciler?.request('reload', dirty);
       const changes = totalOperations(this.reconciler) - opsBefore;
       this.lastReload = { at: new Date().toISOString(), ok: true, errors: 0 };
+      this.reloadTimings = { load: t1 - t0, index: t2 - t1, apply: performance.now() - t2 };
       const summary = `${this.config.virtual_servers.length} virtual servers, ${this.config.vrrp_instances.length} VRRP instances`;
       this.events.publish({ source: 'reload', type: 'reloaded', summary });
       this.log.info(`configuration reloaded: ${summary}`);

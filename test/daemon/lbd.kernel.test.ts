@@ -193,7 +193,15 @@ describe('lbd in the real kernel, under traffic', () => {
       },
     );
     assert.equal(await ipvsadm('-Sn'), table);
+    // The next valid reload is measured against what runs, not against the refused file.
+    fs.writeFileSync(confFile(), conf([1, 4, 5]));
+    const changed = (await controlRequest('reload', {}, { socketPath: socket() })) as { changes: number };
+    assert.equal(changed.changes, 1);
+    assert.match(await ipvsadm('-Sn'), /-a -t 198\.51\.100\.100:80 -r 203\.0\.113\.13:80 -m -w 5\n/);
     fs.writeFileSync(confFile(), conf([1, 4, 3]));
+    const back = (await controlRequest('reload', {}, { socketPath: socket() })) as { changes: number };
+    assert.equal(back.changes, 1);
+    assert.equal(await ipvsadm('-Sn'), table);
   });
 
   test('repairs ipvsadm -d made behind its back', async () => {
