@@ -101,7 +101,10 @@ export class IncrementalLoader {
     } catch {
       return this.full(file);
     }
-    if (!isAscii(buf)) return this.full(file);
+    // The previous text was ASCII: only what differs from it needs a look.
+    const prev = this.state?.file === file ? this.state.buf : undefined;
+    const edit = prev ? findEdit(prev, buf) : undefined;
+    if (!isAscii(edit ? buf.subarray(edit.prefix, buf.length - edit.suffix) : buf)) return this.full(file);
     if ((this.opts.format ?? detectFormat(firstLines(buf, 200), file)) !== 'keepalived')
       return this.full(file);
     const configId = defaultConfigId(this.opts.configId);
@@ -109,7 +112,7 @@ export class IncrementalLoader {
     try {
       if (old) {
         try {
-          return this.pass(file, buf, configId, old);
+          if (edit) return this.pass(file, buf, configId, old, edit);
         } catch (err) {
           if (!(err instanceof Fallback)) throw err;
         }
@@ -160,12 +163,19 @@ export class IncrementalLoader {
   }
 
   /** One load: with old, only the changed segments are parsed; without, the whole file (recording them). */
-  private pass(file: string, buf: Buffer, configId: string, old: State | undefined): ValidationResult {
+  private pass(
+    file: string,
+    buf: Buffer,
+    configId: string,
+    old: State | undefined,
+    edit?: Edit,
+  ): ValidationResult {
     const files = new SourceFiles();
     files.paths.push(file);
-    const plan = old
-      ? planSegments(old, buf)
-      : { items: [{ range: { from: 0, to: buf.length, lineBase: 0 } }], dropped: [] };
+    const plan =
+      old && edit
+        ? planSegments(old, buf, edit)
+        : { items: [{ range: { from: 0, to: buf.length, lineBase: 0 } }], dropped: [] };
     const segments: Segment[] = [];
     let parsed = 0;
     let standalone = true;
@@ -314,10 +324,10 @@ type PlanItem = Segment | { range: { from: number; to: number; lineBase: number 
  * What the new text is made of: the previous segments it still has (moved in place by the bytes and
  * lines the edit added or removed), the ranges to parse again, and the segments those replace.
  */
-function planSegments(old: State, buf: Buffer): { items: PlanItem[]; dropped: Segment[] } {
+function planSegments(old: State, buf: Buffer, edit: Edit): { items: PlanItem[]; dropped: Segment[] } {
   const a = old.buf;
-  const p = commonPrefix(a, buf);
-  const q = commonSuffix(a, buf, p);
+  const p = edit.prefix;
+  const q = edit.suffix;
   const oldEnd = a.length - q;
   const offDelta = buf.length - a.length;
   const lineDelta = countLines(buf, p, buf.length - q) - countLines(a, p, oldEnd);
@@ -434,10 +444,24 @@ function parseRange(
   return { segments, standalone: depth === 0 && !track.special && !track.twoOnLine };
 }
 
-/** How many leading bytes a and b share (memcmp by halves, not a byte loop). */
+/** Where b differs from a: the bytes before and after the change they share. */
+interface Edit {
+  prefix: number;
+  suffix: number;
+}
+
+function findEdit(a: Buffer, b: Buffer): Edit {
+  const prefix = commonPrefix(a, b);
+  return { prefix, suffix: commonSuffix(a, b, prefix) };
+}
+
+/** How many leading bytes a and b share (memcmp by chunks, then by halves: not a byte loop). */
 function commonPrefix(a: Buffer, b: Buffer): number {
+  const n = Math.min(a.length, b.length);
+  const CHUNK = 1 << 16;
   let lo = 0;
-  let hi = Math.min(a.length, b.length);
+  while (lo + CHUNK <= n && a.compare(b, lo, lo + CHUNK, lo, lo + CHUNK) === 0) lo += CHUNK;
+  let hi = Math.min(n, lo + CHUNK);
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
     if (a.compare(b, lo, mid, lo, mid) === 0) lo = mid;
@@ -448,8 +472,14 @@ function commonPrefix(a: Buffer, b: Buffer): number {
 
 /** How many trailing bytes a and b share, not reaching into their first `prefix` bytes. */
 function commonSuffix(a: Buffer, b: Buffer, prefix: number): number {
+  const n = Math.min(a.length, b.length) - prefix;
+  const CHUNK = 1 << 16;
+  const al = a.length;
+  const bl = b.length;
   let lo = 0;
-  let hi = Math.min(a.length, b.length) - prefix;
+  while (lo + CHUNK <= n && a.compare(b, bl - lo - CHUNK, bl - lo, al - lo - CHUNK, al - lo) === 0)
+    lo += CHUNK;
+  let hi = Math.min(n, lo + CHUNK);
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
     if (a.compare(b, b.length - mid, b.length - lo, a.length - mid, a.length - lo) === 0) lo = mid;

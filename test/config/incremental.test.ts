@@ -175,13 +175,13 @@ describe('incremental load equals a full load', () => {
   test('one changed weight: one block read again, every other virtual server the same object', () => {
     const rand = prng(7);
     const blocks = [vrrpInstance(1)];
-    for (let i = 0; i < 50; i++) blocks.push(virtualServer(rand, i));
+    for (let i = 0; i < 600; i++) blocks.push(virtualServer(rand, i));
     const dir = tempFiles({ 'keepalived.conf': blocks.join('\n') + '\n' });
     const file = path.join(dir, 'keepalived.conf');
     const loader = new IncrementalLoader(OPTS);
     const first = loader.load(file).config!;
     const text = fs.readFileSync(file, 'utf8');
-    const vs20 = text.indexOf('virtual_server 10.0.0.20 ');
+    const vs20 = text.indexOf('virtual_server 10.0.1.164 ');
     const at = text.indexOf('weight 1', vs20);
     // A comment line added before virtual server 20, and a weight changed in it: the servers after it move
     // down one line.
@@ -192,13 +192,13 @@ describe('incremental load equals a full load', () => {
     assert.deepEqual(loader.lastStats.full, false);
     assert.ok(loader.lastStats.parsed <= 5, `parsed ${loader.lastStats.parsed} segments`);
     const next = r.config!;
-    assert.equal(next.virtual_servers.length, 50);
+    assert.equal(next.virtual_servers.length, 600);
     next.virtual_servers.forEach((vs, i) => {
-      if (i === 20) assert.notEqual(vs, first.virtual_servers[i]);
-      else if (i < 18 || i > 21)
+      if (i === 420) assert.notEqual(vs, first.virtual_servers[i]);
+      else if (i < 418 || i > 421)
         assert.equal(vs, first.virtual_servers[i], `virtual server ${i} was built again`);
     });
-    assert.equal(next.virtual_servers[20].real_servers[0].weight, 9);
+    assert.equal(next.virtual_servers[420].real_servers[0].weight, 9);
     // An error after the inserted line names the moved line.
     fs.writeFileSync(file, '# a new first line\n' + text.slice(0, at) + 'weight 70000' + text.slice(at + 8));
     const bad = loader.load(file);

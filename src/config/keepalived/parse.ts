@@ -415,8 +415,19 @@ class Parser {
   private takeArgs(s: Statement): void {
     const n = this.nargs;
     if (n > 0) {
-      s.args = this.wbuf.slice(0, n);
-      s.argCols = this.cbuf.slice(0, n);
+      // Most statements have one or two arguments: array literals allocate faster than slices.
+      const w = this.wbuf;
+      const c = this.cbuf;
+      if (n === 1) {
+        s.args = [w[0]];
+        s.argCols = [c[0]];
+      } else if (n === 2) {
+        s.args = [w[0], w[1]];
+        s.argCols = [c[0], c[1]];
+      } else {
+        s.args = w.slice(0, n);
+        s.argCols = c.slice(0, n);
+      }
       if (this.anyQuoted || s.quoted) s.quoted = this.qbuf.slice(0, n);
     }
     this.nargs = 0;
