@@ -1,5 +1,5 @@
 // Build step (run by make after tsc): bundles lbctl's compiled command line (dist/src/cli/main.js and
-// the ipvsadm modules it loads) into one file, dist/src/cli/lbctl.js, which bin/lbctl loads. One file
+// the ipvsadm modules it loads) into one file, dist/src/cli/lbctl.cjs, which bin/lbctl loads. One file
 // instead of a dozen saves the module resolution (stat, realpath, read of each file), a good part of
 // the start-up of `lbctl -Sn`, most of all on a slow file system. What the ipvsadm path does not need
 // (configuration tools, the daemon client, the addon loader's fallback) stays outside, loaded on
@@ -9,7 +9,7 @@ import { build, type Plugin } from 'esbuild';
 
 const distCli = __dirname; // dist/src/cli
 const entry = path.join(distCli, 'main.js');
-const outfile = path.join(distCli, 'lbctl.js');
+const outfile = path.join(distCli, 'lbctl.cjs');
 /** Modules left out of the bundle (required lazily, off the ipvsadm path), as main.ts and the ipvsadm
  * modules spell them. */
 const OUTSIDE = new Set(['../config/report', './daemon-commands', '../../net/native']);

@@ -187,8 +187,10 @@ function socketClass(): GenlSocketCtor {
       'Release',
       'lbd_native.node',
     );
-    const addon = require(file) as { ipvs?: { GenlSocket: GenlSocketCtor } };
-    if (addon.ipvs !== undefined) return addon.ipvs.GenlSocket;
+    // process.dlopen: require() would resolve the path again (a stat and a realpath of each directory)
+    const mod = { exports: {} as { ipvs?: { GenlSocket: GenlSocketCtor } } };
+    process.dlopen(mod, file);
+    if (mod.exports.ipvs !== undefined) return mod.exports.ipvs.GenlSocket;
   } catch {
     // not built there: fall through
   }
@@ -455,12 +457,8 @@ class Nest {
     end: number,
     max: number,
   ) {
-    const pos: number[] = [];
-    const len: number[] = [];
-    for (let i = 0; i <= max; i++) {
-      pos.push(-1);
-      len.push(-1);
-    }
+    const pos = new Array<number>(max + 1).fill(-1);
+    const len = new Array<number>(max + 1).fill(-1);
     let off = start;
     while (off + 4 <= end) {
       const l = b[off] | (b[off + 1] << 8);
@@ -551,12 +549,15 @@ function decodeService(n: Nest, withStats = true): KernelServiceEntry {
   const fwmark = n.u32(S_FWMARK);
   const protoNum = n.u16(S_PROTOCOL);
   let key: ServiceKey;
-  let addrBytes: Buffer<ArrayBufferLike> = Buffer.alloc(af === AF_INET6 ? 16 : 4);
+  let addrBytes: Buffer<ArrayBufferLike>;
   const portValue = n.be16(S_PORT);
   if (fwmark !== 0) {
+    addrBytes = Buffer.alloc(af === AF_INET6 ? 16 : 4);
     key = { protocol: 'fwmark', family, fwmark: fwmark as FwMark };
   } else {
-    const a = n.has(S_ADDR, 4) ? addrText(af, n.b, n.pos[S_ADDR]) : { text: '0.0.0.0', bytes: addrBytes };
+    const a = n.has(S_ADDR, 4)
+      ? addrText(af, n.b, n.pos[S_ADDR])
+      : { text: '0.0.0.0', bytes: Buffer.alloc(af === AF_INET6 ? 16 : 4) };
     addrBytes = a.bytes;
     const protocol: Protocol = protoNum === 17 ? 'udp' : protoNum === 132 ? 'sctp' : 'tcp';
     key = { protocol, address: a.text as IpAddress, port: portValue as Port };
@@ -652,9 +653,18 @@ function eachMessage(
   while (off + 20 <= end) {
     const len = b.readUInt32LE(off);
     if (len < 20 || off + len > end) break;
-    const top = new Nest(b, off + 20, off + len, 8);
-    const inner = top.nest(attr, max);
-    if (inner !== null) fn(inner);
+    // the first top-level attribute `attr` (the only one in IPVS replies)
+    const msgEnd = off + len;
+    let a = off + 20;
+    while (a + 4 <= msgEnd) {
+      const l = b[a] | (b[a + 1] << 8);
+      if (l < 4 || a + l > msgEnd) break;
+      if (((b[a + 2] | (b[a + 3] << 8)) & 0x3fff) === attr) {
+        fn(new Nest(b, a + 4, a + l, max));
+        break;
+      }
+      a += (l + 3) & ~3;
+    }
     off += (len + 3) & ~3;
   }
 }
@@ -694,8 +704,10 @@ function procDest(line: string): KernelDestinationEntry | null {
     if (bytes.length !== 16) return null;
     address = inetNtop6(bytes);
   } else {
-    bytes = Buffer.from(m[2], 'hex');
-    address = formatIpv4(bytes.readUInt32BE(0));
+    const v = parseInt(m[2], 16);
+    bytes = Buffer.allocUnsafe(4);
+    bytes.writeUInt32BE(v, 0);
+    address = formatIpv4(v);
   }
   return {
     address: address as IpAddress,
