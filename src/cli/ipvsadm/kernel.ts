@@ -795,7 +795,8 @@ function procDest(line: string): KernelDestinationEntry | null {
 /** /proc/net/ip_vs read and parsed (null when it cannot be read). */
 function readProcTable(): Map<string, KernelDestinationEntry[] | null> | null {
   try {
-    return procTable(readProcFile('/proc/net/ip_vs', 1 << 20));
+    // as big as a large table's file at once (pages untouched cost nothing): one walk of the kernel's table
+    return procTable(readProcFile('/proc/net/ip_vs', 1 << 23));
   } catch {
     return null;
   }
