@@ -32,11 +32,15 @@ $(ADDON): node_modules/.package-lock.json $(NATIVE_SOURCES)
 	cd native && ../$(NODE_BIN)/node-gyp rebuild --nodedir=/usr --loglevel=warn
 	@touch $@
 
-ts: dist/.tsbuildinfo
+ts: dist/.tsbuildinfo dist/src/cli/lbctl.cjs
 dist/.tsbuildinfo: node_modules/.package-lock.json tsconfig.json $(TS_SOURCES)
 	@# tsc writes its build info even when it reports errors: drop it then, so the next make retries.
 	$(NODE_BIN)/tsc -p . || { rm -f $@; exit 1; }
 	@touch $@
+
+# lbctl's command line in one file, for a fast start (src/cli/build-bundle.ts)
+dist/src/cli/lbctl.cjs: dist/.tsbuildinfo
+	node dist/src/cli/build-bundle.js
 
 vm-assets: $(STAMPS)/apt
 	@test/vm/setup >/dev/null

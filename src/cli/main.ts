@@ -71,8 +71,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     const daemon = require('./daemon-commands') as typeof import('./daemon-commands');
     if (daemon.isDaemonCommand(first)) return daemon.runDaemonCommand(argv);
   }
-  const { runIpvsadm } = require('./ipvsadm/main') as typeof import('./ipvsadm/main');
+  const { runIpvsadm, writeAll } = require('./ipvsadm/main') as typeof import('./ipvsadm/main');
   const code = await runIpvsadm([...argv]);
-  if (argv.length === 1 && (first === '-h' || first === '--help')) process.stdout.write(LBCTL_COMMANDS);
+  if (argv.length === 1 && (first === '-h' || first === '--help')) writeAll(1, LBCTL_COMMANDS);
   return code;
 }

@@ -189,7 +189,10 @@ export function serviceEntry(s: KernelServiceEntry, format: number, names?: Name
   }
   out += '\n';
 
-  const dests = format & FMT.NOSORT ? s.destinations : glibcMergeSort([...s.destinations], cmpDests);
+  const dests =
+    format & FMT.NOSORT || s.destinations.length < 2
+      ? s.destinations
+      : glibcMergeSort([...s.destinations], cmpDests);
   for (const d of dests) {
     const daf6 = d.family === 'inet6';
     let dname = addrPort(daf6, d.address, d.port, s.protoNum, format, names);

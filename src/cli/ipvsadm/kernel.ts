@@ -187,8 +187,10 @@ function socketClass(): GenlSocketCtor {
       'Release',
       'lbd_native.node',
     );
-    const addon = require(file) as { ipvs?: { GenlSocket: GenlSocketCtor } };
-    if (addon.ipvs !== undefined) return addon.ipvs.GenlSocket;
+    // process.dlopen: require() would resolve the path again (a stat and a realpath of each directory)
+    const mod = { exports: {} as { ipvs?: { GenlSocket: GenlSocketCtor } } };
+    process.dlopen(mod, file);
+    if (mod.exports.ipvs !== undefined) return mod.exports.ipvs.GenlSocket;
   } catch {
     // not built there: fall through
   }
@@ -445,6 +447,13 @@ function writeOperation(w: Writer, op: Operation): void {
 
 // ---- reading -------------------------------------------------------------------------------------
 
+/** A NUL-terminated string in [at, end) of b. */
+function cString(b: Buffer, at: number, end: number): string {
+  let z = at;
+  while (z < end && b[z] !== 0) z++;
+  return b.toString('latin1', at, z);
+}
+
 /** Attribute offsets of one nest: pos[type] = payload offset, len[type] = payload length (-1 absent). */
 class Nest {
   readonly pos: number[];
@@ -455,12 +464,8 @@ class Nest {
     end: number,
     max: number,
   ) {
-    const pos: number[] = [];
-    const len: number[] = [];
-    for (let i = 0; i <= max; i++) {
-      pos.push(-1);
-      len.push(-1);
-    }
+    const pos = new Array<number>(max + 1).fill(-1);
+    const len = new Array<number>(max + 1).fill(-1);
     let off = start;
     while (off + 4 <= end) {
       const l = b[off] | (b[off + 1] << 8);
@@ -494,12 +499,7 @@ class Nest {
     return this.has(t, 8) ? this.b.readBigUInt64LE(this.pos[t]) : this.has(t, 4) ? BigInt(this.u32(t)) : 0n;
   }
   str(t: number): string {
-    if (!this.has(t)) return '';
-    const at = this.pos[t];
-    const end = at + this.len[t];
-    let z = at;
-    while (z < end && this.b[z] !== 0) z++;
-    return this.b.toString('latin1', at, z);
+    return this.has(t) ? cString(this.b, this.pos[t], this.pos[t] + this.len[t]) : '';
   }
   nest(t: number, max: number): Nest | null {
     return this.has(t) ? new Nest(this.b, this.pos[t], this.pos[t] + this.len[t], max) : null;
@@ -521,7 +521,10 @@ const ZERO_STATS: Stats = {
 
 function readStats(n: Nest, t64: number, t32: number): Stats {
   const s = n.nest(t64, 10) ?? n.nest(t32, 10);
-  if (s === null) return ZERO_STATS;
+  return s === null ? ZERO_STATS : statsOfNest(s);
+}
+
+function statsOfNest(s: Nest): Stats {
   return {
     conns: s.u64(1),
     inPackets: s.u64(2),
@@ -545,25 +548,86 @@ function addrText(family: number, b: Buffer, at: number): { text: string; bytes:
   return { text: `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`, bytes: b.subarray(at, at + 4) };
 }
 
-function decodeService(n: Nest, withStats = true): KernelServiceEntry {
-  const af = n.u16(S_AF);
+/** A service nest [start, end) of b, read in one pass over its attributes (the hot path of a big
+ * listing: no per-attribute tables). The last of a repeated attribute wins. */
+function decodeService(b: Buffer, start: number, end: number, withStats = true): KernelServiceEntry {
+  let af = 0,
+    fwmark = 0,
+    protoNum = 0,
+    portValue = 0,
+    addrAt = -1,
+    rawFlags = 0,
+    timeout = 0,
+    rawNetmask = 0,
+    schedAt = -1,
+    schedEnd = -1,
+    peAt = -1,
+    peEnd = -1,
+    statsNest: Nest | null = null,
+    stats64Nest: Nest | null = null;
+  let off = start;
+  while (off + 4 <= end) {
+    const l = b[off] | (b[off + 1] << 8);
+    if (l < 4 || off + l > end) break;
+    const at = off + 4;
+    const n = l - 4;
+    switch ((b[off + 2] | (b[off + 3] << 8)) & 0x3fff) {
+      case S_AF:
+        if (n >= 2) af = b[at] | (b[at + 1] << 8);
+        break;
+      case S_PROTOCOL:
+        if (n >= 2) protoNum = b[at] | (b[at + 1] << 8);
+        break;
+      case S_ADDR:
+        if (n >= 4) addrAt = at;
+        break;
+      case S_PORT:
+        if (n >= 2) portValue = (b[at] << 8) | b[at + 1];
+        break;
+      case S_FWMARK:
+        if (n >= 4) fwmark = b.readUInt32LE(at);
+        break;
+      case S_SCHED_NAME:
+        schedAt = at;
+        schedEnd = at + n;
+        break;
+      case S_FLAGS:
+        if (n >= 4) rawFlags = b.readUInt32LE(at);
+        break;
+      case S_TIMEOUT:
+        if (n >= 4) timeout = b.readUInt32LE(at);
+        break;
+      case S_NETMASK:
+        if (n >= 4) rawNetmask = b.readUInt32LE(at);
+        break;
+      case S_PE_NAME:
+        peAt = at;
+        peEnd = at + n;
+        break;
+      case S_STATS:
+        if (withStats) statsNest = new Nest(b, at, at + n, 10);
+        break;
+      case S_STATS64:
+        if (withStats) stats64Nest = new Nest(b, at, at + n, 10);
+        break;
+    }
+    off += (l + 3) & ~3;
+  }
   const family = af === AF_INET6 ? 'inet6' : 'inet';
-  const fwmark = n.u32(S_FWMARK);
-  const protoNum = n.u16(S_PROTOCOL);
   let key: ServiceKey;
-  let addrBytes: Buffer<ArrayBufferLike> = Buffer.alloc(af === AF_INET6 ? 16 : 4);
-  const portValue = n.be16(S_PORT);
+  let addrBytes: Buffer<ArrayBufferLike>;
   if (fwmark !== 0) {
+    addrBytes = Buffer.alloc(af === AF_INET6 ? 16 : 4);
     key = { protocol: 'fwmark', family, fwmark: fwmark as FwMark };
   } else {
-    const a = n.has(S_ADDR, 4) ? addrText(af, n.b, n.pos[S_ADDR]) : { text: '0.0.0.0', bytes: addrBytes };
+    const a =
+      addrAt >= 0
+        ? addrText(af, b, addrAt)
+        : { text: '0.0.0.0', bytes: Buffer.alloc(af === AF_INET6 ? 16 : 4) };
     addrBytes = a.bytes;
     const protocol: Protocol = protoNum === 17 ? 'udp' : protoNum === 132 ? 'sctp' : 'tcp';
     key = { protocol, address: a.text as IpAddress, port: portValue as Port };
   }
-  const flagsAt = n.has(S_FLAGS, 4) ? n.pos[S_FLAGS] : -1;
-  const rawFlags = flagsAt >= 0 ? n.b.readUInt32LE(flagsAt) : 0;
-  const rawNetmask = n.u32(S_NETMASK);
   const netmask: Netmask =
     family === 'inet6'
       ? { family: 'inet6', prefix: rawNetmask }
@@ -572,10 +636,11 @@ function decodeService(n: Nest, withStats = true): KernelServiceEntry {
           // the kernel's big-endian mask read as a little-endian u32: its bytes low to high
           mask: `${rawNetmask & 255}.${(rawNetmask >>> 8) & 255}.${(rawNetmask >>> 16) & 255}.${rawNetmask >>> 24}` as never,
         };
-  const pe = n.str(S_PE_NAME);
+  const pe = peAt >= 0 ? cString(b, peAt, peEnd) : '';
+  const statsOf = stats64Nest ?? statsNest;
   return {
     key,
-    scheduler: n.str(S_SCHED_NAME),
+    scheduler: schedAt >= 0 ? cString(b, schedAt, schedEnd) : '',
     flags: {
       persistent: (rawFlags & SVC_F_PERSISTENT) !== 0,
       onePacket: (rawFlags & SVC_F_ONEPACKET) !== 0,
@@ -584,10 +649,10 @@ function decodeService(n: Nest, withStats = true): KernelServiceEntry {
       sched3: (rawFlags & SVC_F_SCHED3) !== 0,
     },
     hashed: (rawFlags & SVC_F_HASHED) !== 0,
-    timeout: n.u32(S_TIMEOUT),
+    timeout,
     netmask,
     pe: pe === '' ? null : pe,
-    stats: withStats ? readStats(n, S_STATS64, S_STATS) : ZERO_STATS,
+    stats: statsOf !== null ? statsOfNest(statsOf) : ZERO_STATS,
     destinations: [],
     rawFlags,
     family,
@@ -639,22 +704,30 @@ function decodeDest(n: Nest, svcAf: number): KernelDestinationEntry {
   };
 }
 
-/** Calls fn(nest) for the top-level attribute `attr` of each genl message in [start, end). */
+/** Calls fn(b, start, end) with the top-level attribute `attr` of each genl message in [start, end). */
 function eachMessage(
   b: Buffer,
   start: number,
   end: number,
   attr: number,
-  max: number,
-  fn: (n: Nest) => void,
+  fn: (b: Buffer, start: number, end: number) => void,
 ): void {
   let off = start;
   while (off + 20 <= end) {
     const len = b.readUInt32LE(off);
     if (len < 20 || off + len > end) break;
-    const top = new Nest(b, off + 20, off + len, 8);
-    const inner = top.nest(attr, max);
-    if (inner !== null) fn(inner);
+    // the first top-level attribute `attr` (the only one in IPVS replies)
+    const msgEnd = off + len;
+    let a = off + 20;
+    while (a + 4 <= msgEnd) {
+      const l = b[a] | (b[a + 1] << 8);
+      if (l < 4 || a + l > msgEnd) break;
+      if (((b[a + 2] | (b[a + 3] << 8)) & 0x3fff) === attr) {
+        fn(b, a + 4, a + l);
+        break;
+      }
+      a += (l + 3) & ~3;
+    }
     off += (len + 3) & ~3;
   }
 }
@@ -694,8 +767,10 @@ function procDest(line: string): KernelDestinationEntry | null {
     if (bytes.length !== 16) return null;
     address = inetNtop6(bytes);
   } else {
-    bytes = Buffer.from(m[2], 'hex');
-    address = formatIpv4(bytes.readUInt32BE(0));
+    const v = parseInt(m[2], 16);
+    bytes = Buffer.allocUnsafe(4);
+    bytes.writeUInt32BE(v, 0);
+    address = formatIpv4(v);
   }
   return {
     address: address as IpAddress,
@@ -717,16 +792,23 @@ function procDest(line: string): KernelDestinationEntry | null {
   };
 }
 
+/** /proc/net/ip_vs read and parsed (null when it cannot be read). */
+function readProcTable(): Map<string, KernelDestinationEntry[] | null> | null {
+  try {
+    // as big as a large table's file at once (pages untouched cost nothing): one walk of the kernel's table
+    return procTable(readProcFile('/proc/net/ip_vs', 1 << 23));
+  } catch {
+    return null;
+  }
+}
+
 /** Fills the real servers of the services that /proc/net/ip_vs shows unambiguously (none tunnelling);
  * returns the others. */
-function fillFromProc(svcs: KernelServiceEntry[]): KernelServiceEntry[] {
-  let text: string;
-  try {
-    text = readProcFile('/proc/net/ip_vs', svcs.length * 160 + 65536);
-  } catch {
-    return svcs;
-  }
-  const table = procTable(text);
+function fillFromProc(
+  svcs: KernelServiceEntry[],
+  table: Map<string, KernelDestinationEntry[] | null> | null,
+): KernelServiceEntry[] {
+  if (table === null) return svcs;
   const rest: KernelServiceEntry[] = [];
   for (const s of svcs) {
     const dests = table.get(procKey(s));
@@ -825,8 +907,13 @@ export class Kernel {
     return new Writer(this.family);
   }
 
-  private async one(w: Writer): Promise<{ data: Buffer; start: number; end: number }> {
-    const r = await this.sock.exchange(w.take());
+  private async one(
+    w: Writer,
+    meanwhile?: () => void,
+  ): Promise<{ data: Buffer; start: number; end: number }> {
+    const pending = this.sock.exchange(w.take());
+    meanwhile?.();
+    const r = await pending;
     if (r.errors[0] !== 0) throw new KernelError(r.errors[0], r.messages[0]);
     return { data: r.data, start: r.offsets[0], end: r.offsets[0] + r.lengths[0] };
   }
@@ -858,7 +945,8 @@ export class Kernel {
   async daemons(): Promise<Daemon[]> {
     const r = await this.one(this.writer().begin(CMD.GET_DAEMON, NLM_F_DUMP).end());
     const out: Daemon[] = [];
-    eachMessage(r.data, r.start, r.end, A_DAEMON, 8, (n) => {
+    eachMessage(r.data, r.start, r.end, A_DAEMON, (b, start, end) => {
+      const n = new Nest(b, start, end, 8);
       const state: DaemonState = n.u32(DM_STATE) & 1 ? 'master' : 'backup';
       let group: IpAddress | undefined;
       if (n.has(DM_MCAST_GROUP6, 16)) group = inetNtop6(n.b, n.pos[DM_MCAST_GROUP6]) as IpAddress;
@@ -883,10 +971,16 @@ export class Kernel {
    * (one pass over the kernel's table instead of a netlink dump per service), except for services
    * with tunnelling servers or that the file does not show unambiguously, read over netlink. */
   async services(basic = false): Promise<KernelServiceEntry[]> {
-    const r = await this.one(this.writer().begin(CMD.GET_SERVICE, NLM_F_DUMP).end());
+    // the kernel dumps the services (on the addon's I/O thread) while /proc/net/ip_vs is read here
+    let table: Map<string, KernelDestinationEntry[] | null> | null = null;
+    const r = await this.one(this.writer().begin(CMD.GET_SERVICE, NLM_F_DUMP).end(), () => {
+      if (basic) table = readProcTable();
+    });
     const svcs: KernelServiceEntry[] = [];
-    eachMessage(r.data, r.start, r.end, A_SERVICE, S_STATS64, (n) => svcs.push(decodeService(n, !basic)));
-    const rest = basic ? fillFromProc(svcs) : svcs;
+    eachMessage(r.data, r.start, r.end, A_SERVICE, (b, start, end) =>
+      svcs.push(decodeService(b, start, end, !basic)),
+    );
+    const rest = basic ? fillFromProc(svcs, table) : svcs;
     if (process.env.LBCTL_TRACE === '1') {
       process.stderr.write(
         `lbctl trace: services dumped, ${rest.length} need netlink at ${performance.now().toFixed(1)} ms\n`,
@@ -907,8 +1001,8 @@ export class Kernel {
       throw new KernelError(r.errors[0], r.messages[0]);
     }
     const svcs: KernelServiceEntry[] = [];
-    eachMessage(r.data, r.offsets[0], r.offsets[0] + r.lengths[0], A_SERVICE, S_STATS64, (n) =>
-      svcs.push(decodeService(n)),
+    eachMessage(r.data, r.offsets[0], r.offsets[0] + r.lengths[0], A_SERVICE, (b, start, end) =>
+      svcs.push(decodeService(b, start, end)),
     );
     if (svcs.length === 0) return null;
     await this.fillDestinations(svcs);
@@ -946,8 +1040,8 @@ export class Kernel {
       const svc = svcs[i];
       const af = svc.family === 'inet6' ? AF_INET6 : AF_INET;
       const dests: KernelDestinationEntry[] = [];
-      eachMessage(r.data, r.offsets[i], r.offsets[i] + r.lengths[i], A_DEST, D_TUN_FLAGS, (n) =>
-        dests.push(decodeDest(n, af)),
+      eachMessage(r.data, r.offsets[i], r.offsets[i] + r.lengths[i], A_DEST, (b, start, end) =>
+        dests.push(decodeDest(new Nest(b, start, end, D_TUN_FLAGS), af)),
       );
       (svc as { destinations: readonly KernelDestinationEntry[] }).destinations = dests;
     }

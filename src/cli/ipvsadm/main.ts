@@ -188,19 +188,31 @@ export async function kernelFor(ctx: RestoreCtx): Promise<Kernel> {
   return kernelOf(ctx as Ctx);
 }
 
+/** Writes all of text to fd (blocking; retries while a non-blocking pipe is full). `lbctl -Ln | head`:
+ * a reader gone is not an error to report (ipvsadm just dies of SIGPIPE), exit 141 as a shell shows. */
+export function writeAll(fd: number, text: string): void {
+  const fs = require('node:fs') as typeof import('node:fs');
+  const buf = Buffer.from(text);
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += fs.writeSync(fd, buf, off, buf.length - off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') process.exit(141);
+      if (code !== 'EAGAIN') throw e;
+    }
+  }
+}
+
 /** Runs one ipvsadm command line (without the program name); returns the exit status. */
 export async function runIpvsadm(argv: string[], io: IpvsadmIo = {}): Promise<number> {
   trace('runIpvsadm');
   const ctx: Ctx = { prog: io.prog ?? 'lbctl', out: [], err: [], kernel: null, io };
-  if (io.stdout === undefined) {
-    // `lbctl -Ln | head`: a reader gone is not an error to report (ipvsadm just dies of SIGPIPE)
-    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') process.exit(141);
-      throw e;
-    });
-  }
-  const stdout = io.stdout ?? ((s: string) => process.stdout.write(s));
-  const stderr = io.stderr ?? ((s: string) => process.stderr.write(s));
+  // Written straight to the file descriptors: process.stdout and process.stderr are streams whose
+  // set-up loads node's stream modules, a good part of the start-up of `lbctl -Sn`.
+  const stdout = io.stdout ?? ((s: string) => writeAll(1, s));
+  const stderr = io.stderr ?? ((s: string) => writeAll(2, s));
   let code: number;
   try {
     if (argv.length === 0) {

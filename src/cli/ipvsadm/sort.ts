@@ -7,6 +7,7 @@ import type { KernelDestinationEntry, KernelServiceEntry } from './kernel';
 
 /** glibc 2.36 msort_with_tmp, on an array (stable; exact sequence of comparisons). */
 export function glibcMergeSort<T>(items: T[], cmp: (a: T, b: T) => number): T[] {
+  if (items.length < 2) return items;
   const tmp = new Array<T>(items.length);
   const sort = (lo: number, n: number): void => {
     if (n <= 1) return;
@@ -40,7 +41,8 @@ export function glibcMergeSort<T>(items: T[], cmp: (a: T, b: T) => number): T[] 
 const diff32 = (a: number, b: number): number => (a - b) | 0;
 
 function addrWords(b: Buffer, i: number): number {
-  return b.length >= (i + 1) * 4 ? b.readUInt32BE(i * 4) : 0;
+  const o = i * 4;
+  return b.length >= o + 4 ? ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0 : 0;
 }
 
 function cmpAddr(af6: boolean, a: Buffer, b: Buffer): number {
@@ -57,8 +59,7 @@ const AF = (f: 'inet' | 'inet6') => (f === 'inet6' ? 10 : 2);
 export function cmpServices(s1: KernelServiceEntry, s2: KernelServiceEntry): number {
   let r = diff32(s1.fwmarkValue, s2.fwmarkValue);
   if (r !== 0) return r;
-  r = AF(s1.family) - AF(s2.family);
-  if (r !== 0) return r;
+  if (s1.family !== s2.family) return AF(s1.family) - AF(s2.family);
   r = s1.protoNum - s2.protoNum;
   if (r !== 0) return r;
   r = cmpAddr(s1.family === 'inet6', s1.addrBytes, s2.addrBytes);
