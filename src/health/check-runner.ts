@@ -21,6 +21,8 @@ export interface CheckObserver {
 export interface CheckHooks {
   /** A failed attempt (only for checks with log_all_failures). */
   attemptFailed(check: SharedCheck, reason: string, retrying: boolean): void;
+  /** Every completed attempt, with its duration on the scheduler's clock. */
+  attemptDone(check: SharedCheck, ok: boolean, reason: string, retrying: boolean, durationMs: number): void;
 }
 
 /** Scheduling statistics over all checks. */
@@ -79,6 +81,8 @@ export class SharedCheck implements ProbeSink {
   private readonly tick = new TaskSlot(this, SharedCheck.prototype.onTick);
   private readonly deadline = new TaskSlot(this, SharedCheck.prototype.onDeadline);
   private attempt = 0;
+  /** Scheduler time the attempt in flight started. */
+  private startedAt = 0;
   private expiring = -1;
   private readonly confirmDeadline = (): void => this.expire();
 
@@ -131,6 +135,7 @@ export class SharedCheck implements ProbeSink {
     }
     this.inFlight = true;
     this.attempt++;
+    this.startedAt = now;
     this.ctx.scheduler.at(this.deadline, now + this.spec.timeoutMs);
     this.probe.start();
   }
@@ -162,6 +167,8 @@ export class SharedCheck implements ProbeSink {
     const ctx = this.ctx;
     const now = ctx.scheduler.now();
     ctx.stats.attempts++;
+    const retrying = !ok && this.up && this.retriesUsed < this.spec.retry;
+    ctx.hooks.attemptDone(this, ok, reason, retrying, now - this.startedAt);
     let changed = false;
     if (ok) {
       this.retriesUsed = 0;
@@ -179,7 +186,7 @@ export class SharedCheck implements ProbeSink {
       } else if (this.up) this.reason = reason;
     } else {
       ctx.stats.failures++;
-      if (this.up && this.retriesUsed < this.spec.retry) {
+      if (retrying) {
         this.retriesUsed++;
         if (this.spec.logAllFailures) ctx.hooks.attemptFailed(this, reason, true);
         this.retrying = true;

@@ -6,6 +6,7 @@
  *   hc.on('server', (e) => ...);           // up/down with reason
  *   hc.on('quorum', (e) => ...);           // quorum up/down, sorry server to install
  *   hc.on('failure', (e) => ...);          // every failed attempt, for checks with log_all_failures
+ *   hc.on('attempt', (e) => ...);          // every completed attempt (ok, reason, durationMs): metrics
  *   hc.setVirtualService({ id: 'tcp 10.0.0.1:80', real_servers: [...] });   // add or update
  *   hc.removeVirtualService('tcp 10.0.0.1:80');
  *   hc.close();
@@ -65,7 +66,15 @@ export class HealthChecker extends EventEmitter<HealthEvents> {
       stats: this.stats,
       random: opts.random ?? (() => randomInt(0, 1 << 30) / (1 << 30)),
       wallClock: this.wallClock,
-      hooks: { attemptFailed: (c, reason, retrying) => this.attemptFailed(c, reason, retrying) },
+      hooks: {
+        attemptFailed: (c, reason, retrying) => this.attemptFailed(c, reason, retrying),
+        attemptDone: (c, ok, reason, retrying, durationMs) => {
+          if (this.listenerCount('attempt') === 0) return;
+          const { checker, ip, port } = c.spec;
+          const at = this.wallClock();
+          this.emit('attempt', { check: c.name, checker, ip, port, ok, reason, retrying, durationMs, at });
+        },
+      },
     };
   }
 

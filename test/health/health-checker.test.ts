@@ -266,6 +266,51 @@ describe('health checker', () => {
     assert.equal(after, before, 'every socket is closed');
   });
 
+  test("'attempt' events: every completed attempt with its outcome and duration, before the transition", async (t) => {
+    const srv = await new TestServer().listen();
+    t.after(() => srv.close());
+    const hole = await unansweredPort();
+    t.after(() => hole.close());
+    const { hc, rec } = checker({ random: () => 0 });
+    t.after(() => hc.close());
+    const id = `127.0.0.1:${srv.port}`;
+    const order: string[] = [];
+    hc.on('attempt', (e) => order.push(`attempt ${e.ok}`));
+    hc.on('server', (e) => order.push(`server ${e.up}`));
+    hc.setVirtualService({
+      id: 'vs',
+      real_servers: [
+        { ip: '127.0.0.1', port: srv.port, checks: [tcp({ retry: 1, delay_before_retry: 0.1 })] },
+        { ip: '127.0.0.1', port: hole.port, checks: [tcp({ connect_timeout: 0.3, delay_loop: 5 })] },
+      ],
+    });
+    await rec.waitFor('two good attempts', () => rec.attempt.filter((a) => a.port === srv.port).length >= 2);
+    const good = rec.attempt.find((a) => a.port === srv.port);
+    assert.deepEqual(
+      [good?.check, good?.checker, good?.ip, good?.ok, good?.reason, good?.retrying],
+      [`TCP_CHECK ${id}`, 'TCP_CHECK', '127.0.0.1', true, 'connected', false],
+    );
+    assert.ok(good !== undefined && good.durationMs >= 0 && good.durationMs < 300, `${good?.durationMs} ms`);
+    await srv.close();
+    await rec.transition(id, 1);
+    const bad = rec.attempt.filter((a) => a.port === srv.port && !a.ok);
+    assert.deepEqual(
+      bad.slice(0, 2).map((a) => [a.reason, a.retrying]),
+      [
+        ['refused', true],
+        ['refused', false],
+      ],
+    );
+    // The failed attempt that takes the server down is reported before the transition.
+    assert.deepEqual(order.slice(order.indexOf('server false') - 1, order.indexOf('server false') + 1), [
+      'attempt false',
+      'server false',
+    ]);
+    const timeout = await rec.waitFor('the timeout', () => rec.attempt.find((a) => a.port === hole.port));
+    assert.deepEqual([timeout.ok, timeout.reason], [false, 'timeout']);
+    assert.ok(timeout.durationMs >= 295 && timeout.durationMs <= 300 + LATE, `${timeout.durationMs} ms`);
+  });
+
   test('many targets: first checks are spread over the interval', async (t) => {
     const srv = await new TestServer().listen();
     t.after(() => srv.close());
