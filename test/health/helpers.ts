@@ -94,6 +94,11 @@ export class Recorder {
     return performance.now() - this.t0;
   }
 
+  /** Completed attempts of the checks of a port (TCP_CHECK's native prober never reaches accept()). */
+  attempts(port: number, ok?: boolean): (AttemptEvent & { t: number })[] {
+    return this.attempt.filter((a) => a.port === port && (ok === undefined || a.ok === ok));
+  }
+
   /** Transitions after the initial 'added' one. */
   transitions(server?: string): (ServerStateEvent & { t: number })[] {
     return this.server.filter((e) => !e.initial && (server === undefined || e.server === server));
