@@ -16,6 +16,12 @@ let hc: HealthChecker | null = null;
 let downs = 0;
 const reasons: Record<string, number> = {};
 
+// A clean exit on SIGTERM, so that `node --cpu-prof` writes its profile.
+process.on('SIGTERM', () => {
+  hc?.close();
+  process.exit(0);
+});
+
 process.on('message', (msg: { targets?: Targets; stats?: boolean; reset?: boolean }) => {
   if (msg.targets) {
     const t = msg.targets;

@@ -39,9 +39,15 @@ function log(line: string): void {
 
 /** CPU seconds (user + system) of a process, from /proc/PID/stat. */
 function cpuSeconds(pid: number): number {
+  const [user, sys] = cpuSplit(pid);
+  return user + sys;
+}
+
+/** User and system CPU seconds of a process, from /proc/PID/stat. */
+function cpuSplit(pid: number): [number, number] {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  return [Number(fields[11]) / CLK_TCK, Number(fields[12]) / CLK_TCK];
 }
 
 /** The host's TCP active opens (connect() calls), from /proc/net/snmp. */
@@ -160,6 +166,8 @@ interface LbdStats {
 interface Window {
   wall: number;
   cpu: { lbd: number; haproxy: number };
+  /** lbd's system share of its CPU. */
+  lbdSys: number;
   opens: number;
   served: { lbd: number; other: number };
   lbd?: LbdStats;
@@ -210,8 +218,10 @@ async function main(): Promise<void> {
   const stop = async (p: ChildProcess): Promise<void> => {
     if (p.exitCode !== null || p.signalCode !== null) return;
     const gone = new Promise((r) => p.once('exit', r));
-    p.kill('SIGKILL');
+    p.kill('SIGTERM');
+    const timer = setTimeout(() => p.kill('SIGKILL'), 10000);
     await gone;
+    clearTimeout(timer);
   };
 
   /** Warms up, then measures whatever runs (lbd and/or HAProxy) for SECONDS. */
@@ -227,8 +237,10 @@ async function main(): Promise<void> {
     const o0 = activeOpens();
     const t0 = performance.now();
     const c0 = cpu();
+    const l0 = lbd ? cpuSplit(lbd.pid as number) : [0, 0];
     await sleep(SECONDS * 1000);
     const c1 = cpu();
+    const l1 = lbd ? cpuSplit(lbd.pid as number) : [0, 0];
     const wall = (performance.now() - t0) / 1000;
     const o1 = activeOpens();
     const load = loadavg();
@@ -237,6 +249,7 @@ async function main(): Promise<void> {
     return {
       wall,
       cpu: { lbd: c1[0] - c0[0], haproxy: c1[1] - c0[1] },
+      lbdSys: (l1[1] - l0[1]) / Math.max(1e-9, l1[0] + l1[1] - l0[0] - l0[1]),
       opens: o1 - o0,
       served: { lbd: s1.lbd - s0.lbd, other: s1.other - s0.other },
       lbd: st,
@@ -295,7 +308,8 @@ async function main(): Promise<void> {
     `haproxy: about ${Math.round(hapRate)} checks/s (host TCP active opens${CONCURRENT ? " minus lbd's" : ''})`,
   );
   log(
-    `CPU per check: lbd ${((lw.cpu.lbd / Math.max(1, s.attempts)) * 1e6).toFixed(1)} us, ` +
+    `CPU per check: lbd ${((lw.cpu.lbd / Math.max(1, s.attempts)) * 1e6).toFixed(1)} us ` +
+      `(${(lw.lbdSys * 100).toFixed(0)}% system), ` +
       `haproxy ${((hw.cpu.haproxy / Math.max(1, hapChecks)) * 1e6).toFixed(1)} us (at ${Math.round(hapRate)} checks/s)`,
   );
   log(`load average at the end of the windows: lbd ${lw.load}; haproxy ${hw.load}`);
