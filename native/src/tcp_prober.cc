@@ -7,10 +7,16 @@
 // descriptor is watched by one uv_poll handle on node's loop, so a whole batch of completions costs
 // one wake-up and one call into JavaScript.
 //
+// Probes without bindto/bind_port reuse their sockets: once a result is in, connect(AF_UNSPEC)
+// dissolves the association (tcp_disconnect: a reset when established, the local port released) and
+// the socket waits, disarmed (EPOLLONESHOT), for the next probe of its address family. That saves a
+// socket() and a close() per check, about a quarter of a check's kernel time on loopback.
+//
 //   const p = new TcpProber((n) => { for i < n: slot = p.results[2i], errno = p.results[2i + 1] });
 //   const slot = p.start(ip, port, bindIp or '', bindPort or 0);   // >= 0, or -errno at once
 //   p.cancel(slot);   // closes an attempt in flight; its result never comes
 //   p.close();        // closes everything
+//   p.inFlight, p.idle // probes in flight, pooled sockets waiting
 //
 // A slot reported in a batch is not handed out again before the callback returns, so a result can
 // never be mistaken for that of a newer probe.
@@ -59,13 +65,21 @@ socklen_t ParseAddr(const char* ip, int port, SockAddr* out) {
   return 0;
 }
 
+// One probe's socket. A pooled socket (family != 0) outlives its probes.
+struct Slot {
+  int fd = -1;
+  int family = 0;      // AF_INET or AF_INET6 when pooled, else 0 (closed after its probe)
+  bool busy = false;   // a probe is in flight
+};
+
 class TcpProber : public Napi::ObjectWrap<TcpProber> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "TcpProber",
                        {InstanceMethod<&TcpProber::Start>("start"), InstanceMethod<&TcpProber::Cancel>("cancel"),
                         InstanceMethod<&TcpProber::Close>("close"),
-                        InstanceAccessor<&TcpProber::InFlight>("inFlight")});
+                        InstanceAccessor<&TcpProber::InFlight>("inFlight"),
+                        InstanceAccessor<&TcpProber::Idle>("idle")});
   }
 
   explicit TcpProber(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TcpProber>(info) {
@@ -125,24 +139,33 @@ class TcpProber : public Napi::ObjectWrap<TcpProber> {
     SockAddr dst;
     socklen_t dst_len = ParseAddr(ip, port, &dst);
     if (dst_len == 0 || port <= 0 || port > 65535) return Napi::Number::New(env, -EINVAL);
-    int err = 0;
-    int fd = socket(dst.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-    if (fd < 0) return Napi::Number::New(env, -errno);
-    int zero = 0;
-    struct linger lg = {1, 0};
-    if (setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero)) < 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0) {
-      err = errno;
+    int family = dst.sa.sa_family;
+    bool bound = bind_ip[0] != '\0' || bind_port != 0;
+    std::vector<int>& idle = family == AF_INET ? idle4_ : idle6_;
+    if (!bound && !idle.empty()) {
+      int slot = idle.back();
+      idle.pop_back();
+      int err = Connect(slots_[slot].fd, slot, &dst, dst_len, EPOLL_CTL_MOD);
+      if (err != 0) {
+        Discard(slot);
+        return Napi::Number::New(env, -err);
+      }
+      return Napi::Number::New(env, Busy(slot));
     }
-    if (err == 0 && (bind_ip[0] != '\0' || bind_port != 0)) {
+    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+    if (fd < 0) return Napi::Number::New(env, -errno);
+    int err = 0;
+    struct linger lg = {1, 0};
+    if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0) err = errno;
+    if (err == 0 && bound) {
       SockAddr src;
       socklen_t src_len;
       if (bind_ip[0] != '\0') {
         src_len = ParseAddr(bind_ip, bind_port, &src);
       } else {
-        src_len = ParseAddr(dst.sa.sa_family == AF_INET ? "0.0.0.0" : "::", bind_port, &src);
+        src_len = ParseAddr(family == AF_INET ? "0.0.0.0" : "::", bind_port, &src);
       }
-      if (src_len == 0 || src.sa.sa_family != dst.sa.sa_family) {
+      if (src_len == 0 || src.sa.sa_family != family) {
         err = EINVAL;
       } else {
         // Without a source port, let connect() pick it (per destination) instead of bind().
@@ -151,33 +174,100 @@ class TcpProber : public Napi::ObjectWrap<TcpProber> {
         if (bind(fd, &src.sa, src_len) < 0) err = errno;
       }
     }
-    if (err == 0 && connect(fd, &dst.sa, dst_len) < 0 && errno != EINPROGRESS) err = errno;
-    int slot = -1;
-    if (err == 0) {
-      slot = AllocSlot();
-      struct epoll_event ev;
-      ev.events = EPOLLOUT;  // EPOLLERR and EPOLLHUP are always reported
-      ev.data.u64 = static_cast<uint64_t>(slot);
-      if (epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
-        err = errno;
-        free_.push_back(slot);
-      }
-    }
     if (err != 0) {
       close(fd);
       return Napi::Number::New(env, -err);
     }
-    fds_[slot] = fd;
+    int slot = AllocSlot();
+    slots_[slot].fd = fd;
+    slots_[slot].family = bound ? 0 : family;
+    err = Connect(fd, slot, &dst, dst_len, EPOLL_CTL_ADD);
+    if (err != 0) {
+      Discard(slot);
+      return Napi::Number::New(env, -err);
+    }
+    return Napi::Number::New(env, Busy(slot));
+  }
+
+  // TCP_QUICKACK off (reset by every disconnect), connect, arm the one-shot completion event.
+  int Connect(int fd, int slot, const SockAddr* dst, socklen_t dst_len, int op) {
+    int zero = 0;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero)) < 0) return errno;
+    if (connect(fd, &dst->sa, dst_len) < 0 && errno != EINPROGRESS) return errno;
+    struct epoll_event ev;
+    ev.events = EPOLLOUT | EPOLLONESHOT;  // EPOLLERR and EPOLLHUP are always reported
+    ev.data.u64 = static_cast<uint64_t>(slot);
+    if (epoll_ctl(epfd_, op, fd, &ev) < 0) return errno;
+    return 0;
+  }
+
+  int Busy(int slot) {
+    slots_[slot].busy = true;
     if (in_flight_++ == 0) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
-    return Napi::Number::New(env, slot);
+    return slot;
+  }
+
+  // Closes a slot's socket and frees the slot.
+  void Discard(int slot) {
+    Slot& s = slots_[slot];
+    if (s.fd >= 0) close(s.fd);
+    s.fd = -1;
+    s.family = 0;
+    s.busy = false;
+    free_.push_back(slot);
+  }
+
+  // The probe of a slot is over: a pooled socket is disconnected and waits for the next probe, any
+  // other socket is closed (with a reset, SO_LINGER 0). With `later`, the slot is listed there to be
+  // recycled after the batch, else it can take a probe at once.
+  void Release(int slot, std::vector<int>* later) {
+    Slot& s = slots_[slot];
+    s.busy = false;
+    if (s.family != 0) {
+      struct sockaddr unspec;
+      memset(&unspec, 0, sizeof(unspec));
+      unspec.sa_family = AF_UNSPEC;
+      if (connect(s.fd, &unspec, sizeof(unspec)) == 0) {
+        if (later != nullptr) {
+          later->push_back(slot);
+        } else {
+          (s.family == AF_INET ? idle4_ : idle6_).push_back(slot);
+        }
+        return;
+      }
+    }
+    close(s.fd);
+    s.fd = -1;
+    s.family = 0;
+    if (later != nullptr) {
+      later->push_back(slot);
+    } else {
+      free_.push_back(slot);
+    }
+  }
+
+  // Makes a slot released during a batch available again.
+  void Recycle(int slot) {
+    Slot& s = slots_[slot];
+    if (s.fd < 0) {
+      free_.push_back(slot);
+    } else {
+      (s.family == AF_INET ? idle4_ : idle6_).push_back(slot);
+    }
   }
 
   void Cancel(const Napi::CallbackInfo& info) {
     int slot = info[0].As<Napi::Number>().Int32Value();
-    if (slot < 0 || static_cast<size_t>(slot) >= fds_.size() || fds_[slot] < 0) return;
-    close(fds_[slot]);  // also leaves the epoll set
-    fds_[slot] = -1;
-    free_.push_back(slot);
+    if (slot < 0 || static_cast<size_t>(slot) >= slots_.size() || !slots_[slot].busy) return;
+    Slot& s = slots_[slot];
+    if (s.family != 0) {
+      // Disarm first: the disconnected socket is writable at once, and the event would be stale.
+      struct epoll_event ev;
+      ev.events = 0;
+      ev.data.u64 = static_cast<uint64_t>(slot);
+      epoll_ctl(epfd_, EPOLL_CTL_MOD, s.fd, &ev);
+    }
+    Release(slot, nullptr);
     Done();
   }
 
@@ -185,14 +275,18 @@ class TcpProber : public Napi::ObjectWrap<TcpProber> {
 
   Napi::Value InFlight(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), in_flight_); }
 
+  Napi::Value Idle(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(idle4_.size() + idle6_.size()));
+  }
+
   int AllocSlot() {
     if (!free_.empty()) {
       int slot = free_.back();
       free_.pop_back();
       return slot;
     }
-    fds_.push_back(-1);
-    return static_cast<int>(fds_.size() - 1);
+    slots_.emplace_back();
+    return static_cast<int>(slots_.size() - 1);
   }
 
   void Done() {
@@ -213,15 +307,12 @@ class TcpProber : public Napi::ObjectWrap<TcpProber> {
     reported.reserve(n);
     for (int i = 0; i < n; i++) {
       int slot = static_cast<int>(evs[i].data.u64);
-      int fd = fds_[slot];
-      if (fd < 0) continue;
+      if (static_cast<size_t>(slot) >= slots_.size() || !slots_[slot].busy) continue;
       int so_error = 0;
       socklen_t len = sizeof(so_error);
-      if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) < 0) so_error = errno;
+      if (getsockopt(slots_[slot].fd, SOL_SOCKET, SO_ERROR, &so_error, &len) < 0) so_error = errno;
       if (so_error == 0 && !(evs[i].events & EPOLLOUT)) so_error = ECONNRESET;
-      close(fd);  // SO_LINGER {1, 0}: a reset when connected
-      fds_[slot] = -1;
-      reported.push_back(slot);
+      Release(slot, &reported);  // a reset when connected: by disconnect, or close with SO_LINGER 0
       results_[2 * count] = slot;
       results_[2 * count + 1] = so_error;
       count++;
@@ -239,17 +330,18 @@ class TcpProber : public Napi::ObjectWrap<TcpProber> {
       }
     }
     if (epfd_ >= 0) {
-      for (int slot : reported) free_.push_back(slot);
+      for (int slot : reported) Recycle(slot);
     }
   }
 
   void Shutdown() {
-    for (int& fd : fds_) {
-      if (fd >= 0) close(fd);
-      fd = -1;
+    for (Slot& s : slots_) {
+      if (s.fd >= 0) close(s.fd);
     }
-    fds_.clear();
+    slots_.clear();
     free_.clear();
+    idle4_.clear();
+    idle6_.clear();
     in_flight_ = 0;
     if (poll_ != nullptr) {
       uv_poll_stop(poll_);
@@ -281,8 +373,10 @@ class TcpProber : public Napi::ObjectWrap<TcpProber> {
   uv_poll_t* poll_ = nullptr;
   Napi::AsyncContext* async_context_ = nullptr;
   bool hooked_ = false;
-  std::vector<int> fds_;
-  std::vector<int> free_;
+  std::vector<Slot> slots_;
+  std::vector<int> free_;   // slots without a socket
+  std::vector<int> idle4_;  // slots with a pooled IPv4 socket waiting
+  std::vector<int> idle6_;
   int in_flight_ = 0;
 };
 

@@ -8,6 +8,7 @@ import { CheckSpec } from './config';
 import { DnsProbe } from './dns-check';
 import { HttpProbe } from './http-check';
 import { MiscProbe } from './misc-check';
+import { NativeTcp } from './native-tcp';
 import { NO_WEIGHT, Probe, ProbeSink } from './probe';
 import { Scheduler, TaskSlot } from './scheduler';
 import { ScriptPool } from './script-pool';
@@ -41,6 +42,8 @@ export class CheckStats {
 export interface CheckContext {
   scheduler: Scheduler;
   scripts: ScriptPool;
+  /** The addon's TCP prober for TCP_CHECK, null when unavailable. */
+  nativeTcp: NativeTcp | null;
   stats: CheckStats;
   hooks: CheckHooks;
   random: () => number;
@@ -48,15 +51,15 @@ export interface CheckContext {
   wallClock: () => number;
 }
 
-export function createProbe(spec: CheckSpec, sink: ProbeSink, scripts: ScriptPool): Probe {
+export function createProbe(spec: CheckSpec, sink: ProbeSink, ctx: CheckContext): Probe {
   switch (spec.checker) {
     case 'TCP_CHECK':
-      return createTcpProbe(spec, sink);
+      return createTcpProbe(spec, sink, ctx.nativeTcp);
     case 'HTTP_GET':
     case 'SSL_GET':
       return new HttpProbe(spec, sink);
     case 'MISC_CHECK':
-      return new MiscProbe(spec, sink, scripts);
+      return new MiscProbe(spec, sink, ctx.scripts);
     case 'DNS_CHECK':
       return new DnsProbe(spec, sink);
   }
@@ -94,7 +97,7 @@ export class SharedCheck implements ProbeSink {
     this.up = !spec.alpha;
     this.reason = spec.alpha ? 'alpha: waiting for the first success' : 'not checked yet';
     this.since = ctx.wallClock();
-    this.probe = createProbe(spec, this, ctx.scripts);
+    this.probe = createProbe(spec, this, ctx);
   }
 
   get name(): string {

@@ -28,6 +28,7 @@ import {
   serverId,
 } from './config';
 import { FailureEvent, HealthEvents, QuorumEvent, ServerStateEvent, WeightEvent } from './events';
+import { openNativeTcp } from './native-tcp';
 import { Clock, Scheduler } from './scheduler';
 import { ScriptPool } from './script-pool';
 import { ServerEntry, ServerSettings } from './target-state';
@@ -63,6 +64,7 @@ export class HealthChecker extends EventEmitter<HealthEvents> {
     this.ctx = {
       scheduler: this.scheduler,
       scripts: this.scripts,
+      nativeTcp: openNativeTcp(),
       stats: this.stats,
       random: opts.random ?? (() => randomInt(0, 1 << 30) / (1 << 30)),
       wallClock: this.wallClock,
@@ -158,6 +160,7 @@ export class HealthChecker extends EventEmitter<HealthEvents> {
     for (const c of this.checks.values()) c.stop();
     this.checks.clear();
     this.scheduler.close();
+    this.ctx.nativeTcp?.close();
   }
 
   private plan(cfg: VirtualServiceConfig): {

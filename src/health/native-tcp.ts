@@ -2,10 +2,11 @@
  * The addon's TCP prober (native/src/tcp_prober.cc) for TCP_CHECK: each attempt is one non-blocking
  * connect() with TCP_QUICKACK off and SO_LINGER 0, so the handshake's last ACK is never sent (the
  * server never accepts) and the socket closes with a reset, like HAProxy's connect-only checks.
- * Completions come back in batches, one call from the addon per batch.
+ * Completions come back in batches, one call from the addon per batch; sockets of probes without
+ * bindto/bind_port are kept and reused (each HealthChecker has its prober and closes it).
  *
- * `nativeTcp` is null when the addon lacks the prober or LBD_HEALTH_NO_NATIVE_TCP=1; TCP_CHECK then
- * uses raw-tcp.ts (or net.Socket).
+ * `openNativeTcp()` returns null when the addon lacks the prober or LBD_HEALTH_NO_NATIVE_TCP=1;
+ * TCP_CHECK then uses raw-tcp.ts (or net.Socket).
  */
 import { nativeModule } from '../net/native';
 
@@ -13,6 +14,8 @@ interface TcpProberBinding {
   /** Pairs (slot, errno) of the last batch; errno 0 means connected. */
   readonly results: Int32Array;
   readonly inFlight: number;
+  /** Pooled sockets waiting for a probe. */
+  readonly idle: number;
   /** Starts an attempt: a slot >= 0, or -errno when it failed at once. */
   start(ip: string, port: number, bindIp: string, bindPort: number): number;
   /** Closes an attempt in flight; no result follows. */
@@ -25,17 +28,29 @@ export interface NativeTcpClient {
   nativeDone(errno: number): void;
 }
 
-/** One prober for the process; results are routed to the clients by slot. */
+type ProberClass = new (onResults: (n: number) => void) => TcpProberBinding;
+
+/** One prober (per HealthChecker); results are routed to the clients by slot. */
 export class NativeTcp {
   private readonly prober: TcpProberBinding;
   private readonly clients: (NativeTcpClient | undefined)[] = [];
 
-  constructor(Prober: new (onResults: (n: number) => void) => TcpProberBinding) {
+  constructor(Prober: ProberClass) {
     this.prober = new Prober((n) => this.dispatch(n));
   }
 
   get inFlight(): number {
     return this.prober.inFlight;
+  }
+
+  get idle(): number {
+    return this.prober.idle;
+  }
+
+  /** Closes every socket; later starts fail with EBADF. */
+  close(): void {
+    this.clients.length = 0;
+    this.prober.close();
   }
 
   /** A slot to cancel() with, or -errno (then nothing is reported). */
@@ -63,14 +78,21 @@ export class NativeTcp {
   }
 }
 
-function load(): NativeTcp | null {
+function load(): ProberClass | null {
   if (process.env.LBD_HEALTH_NO_NATIVE_TCP === '1') return null;
   try {
-    const mod = nativeModule<{ TcpProber: new (cb: (n: number) => void) => TcpProberBinding }>('tcpprobe');
-    return new NativeTcp(mod.TcpProber);
+    return nativeModule<{ TcpProber: ProberClass }>('tcpprobe').TcpProber;
   } catch {
     return null;
   }
 }
 
-export const nativeTcp: NativeTcp | null = load();
+const Prober = load();
+
+/** Whether the addon's prober is available. */
+export const NATIVE_TCP = Prober !== null;
+
+/** A new prober, or null when unavailable. */
+export function openNativeTcp(): NativeTcp | null {
+  return Prober !== null ? new NativeTcp(Prober) : null;
+}

@@ -14,7 +14,7 @@
 import * as net from 'node:net';
 import { CheckSpec } from './config';
 import { Probe, ProbeSink, NO_WEIGHT, errorReason } from './probe';
-import { NativeTcp, NativeTcpClient, nativeTcp } from './native-tcp';
+import { NATIVE_TCP, NativeTcp, NativeTcpClient } from './native-tcp';
 import { RawConnectReq, RawTcpHandle, rawReason, rawTcp } from './raw-tcp';
 
 const kProbe = Symbol('lbd.tcpProbe');
@@ -26,7 +26,7 @@ export type TcpProbeKind = 'native' | 'raw' | 'socket';
 
 /** The implementations available in this process, best first (the first one is used). */
 export const TCP_PROBE_KINDS: readonly TcpProbeKind[] = [
-  ...(nativeTcp !== null ? (['native'] as const) : []),
+  ...(NATIVE_TCP ? (['native'] as const) : []),
   ...(rawTcp !== null ? (['raw'] as const) : []),
   'socket',
 ];
@@ -192,9 +192,17 @@ class SocketTcpProbe implements Probe {
   }
 }
 
-/** A TCP_CHECK probe: the best implementation available, or the one asked for (tests). */
-export function createTcpProbe(spec: CheckSpec, sink: ProbeSink, kind = TCP_PROBE_KINDS[0]): Probe {
-  if (kind === 'native' && nativeTcp !== null) return new NativeTcpProbe(nativeTcp, spec, sink);
+/**
+ * A TCP_CHECK probe: the best implementation available (the native one runs on `native`, the
+ * checker's prober), or the one asked for (tests).
+ */
+export function createTcpProbe(
+  spec: CheckSpec,
+  sink: ProbeSink,
+  native: NativeTcp | null,
+  kind = TCP_PROBE_KINDS[0],
+): Probe {
+  if (kind === 'native' && native !== null) return new NativeTcpProbe(native, spec, sink);
   if (kind !== 'socket' && rawTcp !== null) return new RawTcpProbe(rawTcp, spec, sink);
   return new SocketTcpProbe(spec, sink);
 }

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TargetDefaults, normalizeCheck } from '../../src/health';
-import { nativeTcp } from '../../src/health/native-tcp';
+import { NativeTcp, openNativeTcp } from '../../src/health/native-tcp';
 import { TCP_PROBE_KINDS, TcpProbeKind, createTcpProbe } from '../../src/health/tcp-check';
 import { TestServer, sleep, unansweredPort } from './helpers';
 
@@ -22,8 +22,13 @@ interface Result {
 }
 
 /** Runs one attempt of a TCP_CHECK probe of the given kind; resolves with its only result. */
-function attempt(kind: TcpProbeKind, check: Record<string, unknown>): Promise<Result[]> {
+function attempt(
+  kind: TcpProbeKind,
+  check: Record<string, unknown>,
+  native: NativeTcp | null = null,
+): Promise<Result[]> {
   const spec = normalizeCheck({ checker: 'TCP_CHECK', ...check } as never, target(1));
+  const prober = native ?? (kind === 'native' ? openNativeTcp() : null);
   const results: Result[] = [];
   return new Promise((resolve) => {
     const probe = createTcpProbe(
@@ -32,9 +37,13 @@ function attempt(kind: TcpProbeKind, check: Record<string, unknown>): Promise<Re
         probeResult: (ok, reason) => {
           results.push({ ok, reason });
           // A second result would show up within this grace period.
-          setTimeout(() => resolve(results), 50);
+          setTimeout(() => {
+            if (native === null) prober?.close();
+            resolve(results);
+          }, 50);
         },
       },
+      prober,
       kind,
     );
     probe.start();
@@ -42,6 +51,11 @@ function attempt(kind: TcpProbeKind, check: Record<string, unknown>): Promise<Re
 }
 
 const fds = (): number => fs.readdirSync('/proc/self/fd').length;
+/** Connections towards a port in SYN-SENT state, host-wide. */
+const synSent = (port: number): number =>
+  execFileSync('ss', ['-tanH', 'state', 'syn-sent', `( dport = :${port} )`], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.trim() !== '').length;
 
 describe('TCP_CHECK probes', () => {
   test('the addon prober, tcp_wrap handles and net.Socket are all available here', () => {
@@ -62,15 +76,23 @@ describe('TCP_CHECK probes', () => {
   test('native: connected without the last ACK, so the server never accepts; reset, no TIME_WAIT', async (t) => {
     const srv = await new TestServer().listen();
     t.after(() => srv.close());
-    const results = await attempt('native', { connect_ip: '127.0.0.1', connect_port: srv.port });
-    assert.deepEqual(results, [{ ok: true, reason: 'connected' }]);
+    const before = fds();
+    const native = openNativeTcp() as NativeTcp;
+    t.after(() => native.close());
+    for (let i = 0; i < 20; i++) {
+      const results = await attempt('native', { connect_ip: '127.0.0.1', connect_port: srv.port }, native);
+      assert.deepEqual(results, [{ ok: true, reason: 'connected' }]);
+    }
     await sleep(100);
     assert.equal(srv.connections, 0, 'the handshake never completed on the server');
     const ss = execFileSync('ss', ['-tanH', 'state', 'all', `( dport = :${srv.port} )`], {
       encoding: 'utf8',
     });
     assert.equal(ss.trim(), '', `sockets left towards the server:\n${ss}`);
-    assert.equal(nativeTcp?.inFlight, 0);
+    // The prober's epoll set and one socket, disconnected and reused by each probe.
+    assert.deepEqual([native.inFlight, native.idle, fds() - before], [0, 1, 2]);
+    native.close();
+    assert.equal(fds(), before);
   });
 
   for (const kind of ['raw', 'socket'] as const) {
@@ -125,10 +147,12 @@ describe('TCP_CHECK probes', () => {
       t.after(() => hole.close());
       await sleep(20);
       const before = fds();
+      const connecting = synSent(hole.port); // the helper's own filler
+      const native = kind === 'native' ? openNativeTcp() : null;
       const spec = normalizeCheck({ checker: 'TCP_CHECK' }, target(hole.port));
       const results: string[] = [];
       const probes = Array.from({ length: 20 }, () =>
-        createTcpProbe(spec, { probeResult: (_ok, reason) => results.push(reason) }, kind),
+        createTcpProbe(spec, { probeResult: (_ok, reason) => results.push(reason) }, native, kind),
       );
       for (const p of probes) p.start();
       await sleep(100);
@@ -136,8 +160,13 @@ describe('TCP_CHECK probes', () => {
       for (const p of probes) p.abort();
       await sleep(200);
       assert.deepEqual(results, []);
+      if (native !== null) {
+        // The aborted probes' sockets are disconnected and kept for reuse until the prober closes.
+        assert.deepEqual([native.inFlight, native.idle], [0, 20]);
+        assert.equal(synSent(hole.port), connecting, 'no connection attempt of the probes left');
+        native.close();
+      }
       assert.equal(fds(), before);
-      if (kind === 'native') assert.equal(nativeTcp?.inFlight, 0);
     });
   }
 });
