@@ -158,6 +158,8 @@ interface LbdStats {
     maxLateMs: number;
     sumLateMs: number;
   };
+  /** Event loop delay (10 ms resolution) over the window. */
+  loop: { maxMs: number; p99Ms: number };
   downs: number;
   reasons: Record<string, number>;
 }
@@ -316,7 +318,8 @@ async function main(): Promise<void> {
   log(
     `lateness: lbd ${s.late} of ${s.starts} check starts more than 10% of the interval late ` +
       `(${((s.late / Math.max(1, s.starts)) * 100).toFixed(2)}%); max ${s.maxLateMs.toFixed(1)} ms, ` +
-      `mean ${(s.sumLateMs / Math.max(1, s.starts)).toFixed(2)} ms; ${CONCURRENT ? 'with haproxy running' : 'lbd alone'}`,
+      `mean ${(s.sumLateMs / Math.max(1, s.starts)).toFixed(2)} ms; event loop delay p99 ${st.loop.p99Ms.toFixed(1)} ms, ` +
+      `max ${st.loop.maxMs.toFixed(1)} ms; ${CONCURRENT ? 'with haproxy running' : 'lbd alone'}`,
   );
   log(
     `health: lbd ${Math.round(rate)} checks/s cpu ${lbdCpu.toFixed(1)}% rss ${Math.round(lbdRss)} MB; ` +
