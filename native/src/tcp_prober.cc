@@ -10,7 +10,8 @@
 // Probes without bindto/bind_port reuse their sockets: once a result is in, connect(AF_UNSPEC)
 // dissolves the association (tcp_disconnect: a reset when established, the local port released) and
 // the socket waits, disarmed (EPOLLONESHOT), for the next probe of its address family. That saves a
-// socket() and a close() per check, about a quarter of a check's kernel time on loopback.
+// socket() and a close() per check, about a quarter of a check's kernel time on loopback. At most
+// max(kMinPool, probes in flight) sockets wait: a burst of timeouts does not leave thousands open.
 //
 //   const p = new TcpProber((n) => { for i < n: slot = p.results[2i], errno = p.results[2i + 1] });
 //   const slot = p.start(ip, port, bindIp or '', bindPort or 0);   // >= 0, or -errno at once
@@ -30,6 +31,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -42,6 +44,8 @@
 namespace {
 
 constexpr int kBatch = 1024;
+// Idle pooled sockets kept: at least this many, and no more than the probes in flight beyond it.
+constexpr size_t kMinPool = 256;
 
 union SockAddr {
   struct sockaddr sa;
@@ -223,7 +227,8 @@ class TcpProber : public Napi::ObjectWrap<TcpProber> {
   void Release(int slot, std::vector<int>* later) {
     Slot& s = slots_[slot];
     s.busy = false;
-    if (s.family != 0) {
+    size_t idle = idle4_.size() + idle6_.size();
+    if (s.family != 0 && idle < std::max(kMinPool, static_cast<size_t>(in_flight_))) {
       struct sockaddr unspec;
       memset(&unspec, 0, sizeof(unspec));
       unspec.sa_family = AF_UNSPEC;

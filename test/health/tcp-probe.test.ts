@@ -95,6 +95,22 @@ describe('TCP_CHECK probes', () => {
     assert.equal(fds(), before);
   });
 
+  test('native: at most 256 idle sockets are kept after a burst', async (t) => {
+    const hole = await unansweredPort();
+    t.after(() => hole.close());
+    const native = openNativeTcp() as NativeTcp;
+    t.after(() => native.close());
+    const spec = normalizeCheck({ checker: 'TCP_CHECK' }, target(hole.port));
+    const probes = Array.from({ length: 300 }, () =>
+      createTcpProbe(spec, { probeResult: () => assert.fail('no result after abort') }, native, 'native'),
+    );
+    for (const p of probes) p.start();
+    assert.equal(native.inFlight, 300);
+    const before = fds();
+    for (const p of probes) p.abort();
+    assert.deepEqual([native.inFlight, native.idle, before - fds()], [0, 256, 44]);
+  });
+
   for (const kind of ['raw', 'socket'] as const) {
     test(`${kind}: connected, then reset; the server sees bindto:bind_port`, async (t) => {
       const peers: string[] = [];
