@@ -3,7 +3,12 @@
  * Started by health-run with IPC; receives { tcp: [ip, port][], http: [ip, port][] }, answers
  * 'ready' once the targets are set, and { stats } when asked.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { HealthChecker, RealServerConfig } from '../src/health';
+
+/** How long the event loop was blocked (the process's own stalls, not the checks' schedule). */
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 
 interface Targets {
   tcp: [string, number][];
@@ -15,6 +20,12 @@ interface Targets {
 let hc: HealthChecker | null = null;
 let downs = 0;
 const reasons: Record<string, number> = {};
+
+// A clean exit on SIGTERM, so that `node --cpu-prof` writes its profile.
+process.on('SIGTERM', () => {
+  hc?.close();
+  process.exit(0);
+});
 
 process.on('message', (msg: { targets?: Targets; stats?: boolean; reset?: boolean }) => {
   if (msg.targets) {
@@ -45,8 +56,16 @@ process.on('message', (msg: { targets?: Targets; stats?: boolean; reset?: boolea
     const s = hc.stats;
     s.attempts = s.failures = s.starts = s.late = s.maxLateMs = s.sumLateMs = 0;
     downs = 0;
+    loopDelay.reset();
     process.send?.({ reset: true });
   } else if (msg.stats && hc) {
-    process.send?.({ stats: { ...hc.stats }, downs, reasons, maxRssKb: process.resourceUsage().maxRSS });
+    const loop = { maxMs: loopDelay.max / 1e6, p99Ms: loopDelay.percentile(99) / 1e6 };
+    process.send?.({
+      stats: { ...hc.stats },
+      downs,
+      reasons,
+      loop,
+      maxRssKb: process.resourceUsage().maxRSS,
+    });
   }
 });

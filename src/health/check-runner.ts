@@ -8,6 +8,7 @@ import { CheckSpec } from './config';
 import { DnsProbe } from './dns-check';
 import { HttpProbe } from './http-check';
 import { MiscProbe } from './misc-check';
+import { NativeTcp } from './native-tcp';
 import { NO_WEIGHT, Probe, ProbeSink } from './probe';
 import { Scheduler, TaskSlot } from './scheduler';
 import { ScriptPool } from './script-pool';
@@ -21,6 +22,8 @@ export interface CheckObserver {
 export interface CheckHooks {
   /** A failed attempt (only for checks with log_all_failures). */
   attemptFailed(check: SharedCheck, reason: string, retrying: boolean): void;
+  /** Every completed attempt, with its duration on the scheduler's clock. */
+  attemptDone(check: SharedCheck, ok: boolean, reason: string, retrying: boolean, durationMs: number): void;
 }
 
 /** Scheduling statistics over all checks. */
@@ -39,6 +42,8 @@ export class CheckStats {
 export interface CheckContext {
   scheduler: Scheduler;
   scripts: ScriptPool;
+  /** The addon's TCP prober for TCP_CHECK, null when unavailable. */
+  nativeTcp: NativeTcp | null;
   stats: CheckStats;
   hooks: CheckHooks;
   random: () => number;
@@ -46,15 +51,15 @@ export interface CheckContext {
   wallClock: () => number;
 }
 
-export function createProbe(spec: CheckSpec, sink: ProbeSink, scripts: ScriptPool): Probe {
+export function createProbe(spec: CheckSpec, sink: ProbeSink, ctx: CheckContext): Probe {
   switch (spec.checker) {
     case 'TCP_CHECK':
-      return createTcpProbe(spec, sink);
+      return createTcpProbe(spec, sink, ctx.nativeTcp);
     case 'HTTP_GET':
     case 'SSL_GET':
       return new HttpProbe(spec, sink);
     case 'MISC_CHECK':
-      return new MiscProbe(spec, sink, scripts);
+      return new MiscProbe(spec, sink, ctx.scripts);
     case 'DNS_CHECK':
       return new DnsProbe(spec, sink);
   }
@@ -79,6 +84,8 @@ export class SharedCheck implements ProbeSink {
   private readonly tick = new TaskSlot(this, SharedCheck.prototype.onTick);
   private readonly deadline = new TaskSlot(this, SharedCheck.prototype.onDeadline);
   private attempt = 0;
+  /** Scheduler time the attempt in flight started. */
+  private startedAt = 0;
   private expiring = -1;
   private readonly confirmDeadline = (): void => this.expire();
 
@@ -90,7 +97,7 @@ export class SharedCheck implements ProbeSink {
     this.up = !spec.alpha;
     this.reason = spec.alpha ? 'alpha: waiting for the first success' : 'not checked yet';
     this.since = ctx.wallClock();
-    this.probe = createProbe(spec, this, ctx.scripts);
+    this.probe = createProbe(spec, this, ctx);
   }
 
   get name(): string {
@@ -131,6 +138,7 @@ export class SharedCheck implements ProbeSink {
     }
     this.inFlight = true;
     this.attempt++;
+    this.startedAt = now;
     this.ctx.scheduler.at(this.deadline, now + this.spec.timeoutMs);
     this.probe.start();
   }
@@ -162,6 +170,8 @@ export class SharedCheck implements ProbeSink {
     const ctx = this.ctx;
     const now = ctx.scheduler.now();
     ctx.stats.attempts++;
+    const retrying = !ok && this.up && this.retriesUsed < this.spec.retry;
+    ctx.hooks.attemptDone(this, ok, reason, retrying, now - this.startedAt);
     let changed = false;
     if (ok) {
       this.retriesUsed = 0;
@@ -179,7 +189,7 @@ export class SharedCheck implements ProbeSink {
       } else if (this.up) this.reason = reason;
     } else {
       ctx.stats.failures++;
-      if (this.up && this.retriesUsed < this.spec.retry) {
+      if (retrying) {
         this.retriesUsed++;
         if (this.spec.logAllFailures) ctx.hooks.attemptFailed(this, reason, true);
         this.retrying = true;

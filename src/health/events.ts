@@ -73,9 +73,29 @@ export interface FailureEvent {
   at: number;
 }
 
+/**
+ * One completed attempt of a check (success or failure, retries included; not the attempts aborted
+ * because the check was removed). For metrics: emitted only while someone listens.
+ */
+export interface AttemptEvent {
+  /** e.g. 'TCP_CHECK 10.0.1.1:80'. */
+  check: string;
+  checker: string;
+  ip: string;
+  port: number;
+  ok: boolean;
+  reason: string;
+  /** A failure that will be retried (it does not count yet). */
+  retrying: boolean;
+  /** From the start of the attempt to its result (a timeout lasts about connect_timeout). */
+  durationMs: number;
+  at: number;
+}
+
 export interface HealthEvents {
   server: [ServerStateEvent];
   weight: [WeightEvent];
   quorum: [QuorumEvent];
   failure: [FailureEvent];
+  attempt: [AttemptEvent];
 }

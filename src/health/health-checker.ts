@@ -6,6 +6,7 @@
  *   hc.on('server', (e) => ...);           // up/down with reason
  *   hc.on('quorum', (e) => ...);           // quorum up/down, sorry server to install
  *   hc.on('failure', (e) => ...);          // every failed attempt, for checks with log_all_failures
+ *   hc.on('attempt', (e) => ...);          // every completed attempt (ok, reason, durationMs): metrics
  *   hc.setVirtualService({ id: 'tcp 10.0.0.1:80', real_servers: [...] });   // add or update
  *   hc.removeVirtualService('tcp 10.0.0.1:80');
  *   hc.close();
@@ -27,6 +28,7 @@ import {
   serverId,
 } from './config';
 import { FailureEvent, HealthEvents, QuorumEvent, ServerStateEvent, WeightEvent } from './events';
+import { openNativeTcp } from './native-tcp';
 import { Clock, Scheduler } from './scheduler';
 import { ScriptPool } from './script-pool';
 import { ServerEntry, ServerSettings } from './target-state';
@@ -62,10 +64,19 @@ export class HealthChecker extends EventEmitter<HealthEvents> {
     this.ctx = {
       scheduler: this.scheduler,
       scripts: this.scripts,
+      nativeTcp: openNativeTcp(),
       stats: this.stats,
       random: opts.random ?? (() => randomInt(0, 1 << 30) / (1 << 30)),
       wallClock: this.wallClock,
-      hooks: { attemptFailed: (c, reason, retrying) => this.attemptFailed(c, reason, retrying) },
+      hooks: {
+        attemptFailed: (c, reason, retrying) => this.attemptFailed(c, reason, retrying),
+        attemptDone: (c, ok, reason, retrying, durationMs) => {
+          if (this.listenerCount('attempt') === 0) return;
+          const { checker, ip, port } = c.spec;
+          const at = this.wallClock();
+          this.emit('attempt', { check: c.name, checker, ip, port, ok, reason, retrying, durationMs, at });
+        },
+      },
     };
   }
 
@@ -149,6 +160,7 @@ export class HealthChecker extends EventEmitter<HealthEvents> {
     for (const c of this.checks.values()) c.stop();
     this.checks.clear();
     this.scheduler.close();
+    this.ctx.nativeTcp?.close();
   }
 
   private plan(cfg: VirtualServiceConfig): {

@@ -2,15 +2,19 @@
  * TCP_CHECK: healthy when a TCP connection to connect_ip:connect_port is established. The connection
  * is then closed with a reset (no TIME_WAIT left on the director), like HAProxy's connect-only check.
  *
- * Hot path (ten thousand checks a second): when node's tcp_wrap binding is available (raw-tcp.ts) the
- * probe drives a bare libuv TCP handle (socket, connect, reset: no stream, no read start, no
- * 'connect' event machinery), which halves the cost of a check; otherwise it falls back to net.Socket. Either way the
- * callbacks are shared module functions that find their probe through a field, so an attempt
- * allocates no closures or promises.
+ * Hot path (ten thousand checks a second), three implementations, best first:
+ * - 'native': the addon's prober (native-tcp.ts): TCP_QUICKACK off, so the handshake's last ACK is
+ *   never sent and the server never accepts (HAProxy's way); completions come back in batches.
+ * - 'raw': a bare libuv TCP handle from node's tcp_wrap binding (raw-tcp.ts): socket, connect, reset,
+ *   no stream machinery; the handshake completes.
+ * - 'socket': net.Socket.
+ * The callbacks are shared module functions or methods that find their probe through a field or a
+ * slot, so an attempt allocates no closures or promises.
  */
 import * as net from 'node:net';
 import { CheckSpec } from './config';
 import { Probe, ProbeSink, NO_WEIGHT, errorReason } from './probe';
+import { NATIVE_TCP, NativeTcp, NativeTcpClient } from './native-tcp';
 import { RawConnectReq, RawTcpHandle, rawReason, rawTcp } from './raw-tcp';
 
 const kProbe = Symbol('lbd.tcpProbe');
@@ -18,8 +22,49 @@ const kProbe = Symbol('lbd.tcpProbe');
 type Bindings = NonNullable<typeof rawTcp>;
 type TaggedReq = RawConnectReq & { [kProbe]?: RawTcpProbe };
 
-/** Whether TCP_CHECK uses bare libuv handles (true) or net.Socket (false). */
-export const RAW_TCP = rawTcp !== null;
+export type TcpProbeKind = 'native' | 'raw' | 'socket';
+
+/** The implementations available in this process, best first (the first one is used). */
+export const TCP_PROBE_KINDS: readonly TcpProbeKind[] = [
+  ...(NATIVE_TCP ? (['native'] as const) : []),
+  ...(rawTcp !== null ? (['raw'] as const) : []),
+  'socket',
+];
+
+/** TCP_CHECK on the addon's prober. */
+class NativeTcpProbe implements Probe, NativeTcpClient {
+  private slot = -1;
+  private readonly bindIp: string;
+  private readonly bindPort: number;
+
+  constructor(
+    private readonly prober: NativeTcp,
+    private readonly spec: CheckSpec,
+    private readonly sink: ProbeSink,
+  ) {
+    this.bindIp = spec.bindto ?? '';
+    this.bindPort = spec.bindPort ?? 0;
+  }
+
+  start(): void {
+    const spec = this.spec;
+    const slot = this.prober.start(this, spec.ip, spec.port, this.bindIp, this.bindPort);
+    if (slot < 0) this.sink.probeResult(false, rawReason(slot), NO_WEIGHT);
+    else this.slot = slot;
+  }
+
+  nativeDone(errno: number): void {
+    this.slot = -1;
+    if (errno === 0) this.sink.probeResult(true, 'connected', NO_WEIGHT);
+    else this.sink.probeResult(false, rawReason(-errno), NO_WEIGHT);
+  }
+
+  abort(): void {
+    const slot = this.slot;
+    this.slot = -1;
+    if (slot >= 0) this.prober.cancel(slot);
+  }
+}
 
 function onRawComplete(this: TaggedReq, status: number, handle: RawTcpHandle): void {
   const probe = this[kProbe];
@@ -147,6 +192,17 @@ class SocketTcpProbe implements Probe {
   }
 }
 
-export function createTcpProbe(spec: CheckSpec, sink: ProbeSink): Probe {
-  return rawTcp !== null ? new RawTcpProbe(rawTcp, spec, sink) : new SocketTcpProbe(spec, sink);
+/**
+ * A TCP_CHECK probe: the best implementation available (the native one runs on `native`, the
+ * checker's prober), or the one asked for (tests).
+ */
+export function createTcpProbe(
+  spec: CheckSpec,
+  sink: ProbeSink,
+  native: NativeTcp | null,
+  kind = TCP_PROBE_KINDS[0],
+): Probe {
+  if (kind === 'native' && native !== null) return new NativeTcpProbe(native, spec, sink);
+  if (kind !== 'socket' && rawTcp !== null) return new RawTcpProbe(rawTcp, spec, sink);
+  return new SocketTcpProbe(spec, sink);
 }

@@ -3,7 +3,7 @@
 // metric object). Values are read from the daemon at scrape time (collect) or counted from its events.
 import * as client from 'prom-client';
 import { VERSION } from '../version';
-import { checkAttempts, type CheckAttempt } from './check-attempts';
+import { onCheckAttempts, type CheckAttempt } from './check-attempts';
 import type { LbdEvent } from '../daemon/event-log';
 import type { VirtualServiceStatus } from '../health/virtual-service';
 import type { MetricsSource } from './source';
@@ -44,8 +44,7 @@ export class EventCounters {
       if (!a.ok) c.failures++;
       for (const sink of this.durationSinks) sink(a);
     };
-    checkAttempts.on('attempt', onAttempt);
-    this.unsubscribe.push(() => checkAttempts.off('attempt', onAttempt));
+    this.unsubscribe.push(onCheckAttempts(source.health, onAttempt));
     const onServer = (e: {
       vs: string;
       server: string;

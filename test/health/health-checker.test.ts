@@ -19,9 +19,10 @@ describe('health checker', () => {
     hc.setVirtualService({ id: 'b', real_servers: [{ ...rs, weight: 3 }] });
     assert.equal(hc.checkCount, 1);
     await sleep(1000);
-    // One shared check at 10 per second: at most ~10 connections (two separate checks would make ~20). A
+    // One shared check at 10 per second: at most ~10 attempts (two separate checks would make ~20). A
     // loaded machine may run fewer; the check must have run though.
-    assert.ok(srv.connections >= 3 && srv.connections <= 12, `${srv.connections} connections for 2 services`);
+    const n = rec.attempts(srv.port, true).length;
+    assert.ok(n >= 3 && n <= 12, `${n} attempts for 2 services`);
     // A different parameter makes a separate check.
     hc.setVirtualService({ id: 'c', real_servers: [{ ...rs, checks: [tcp({ connect_timeout: 2 })] }] });
     assert.equal(hc.checkCount, 2);
@@ -266,6 +267,51 @@ describe('health checker', () => {
     assert.equal(after, before, 'every socket is closed');
   });
 
+  test("'attempt' events: every completed attempt with its outcome and duration, before the transition", async (t) => {
+    const srv = await new TestServer().listen();
+    t.after(() => srv.close());
+    const hole = await unansweredPort();
+    t.after(() => hole.close());
+    const { hc, rec } = checker({ random: () => 0 });
+    t.after(() => hc.close());
+    const id = `127.0.0.1:${srv.port}`;
+    const order: string[] = [];
+    hc.on('attempt', (e) => order.push(`attempt ${e.ok}`));
+    hc.on('server', (e) => order.push(`server ${e.up}`));
+    hc.setVirtualService({
+      id: 'vs',
+      real_servers: [
+        { ip: '127.0.0.1', port: srv.port, checks: [tcp({ retry: 1, delay_before_retry: 0.1 })] },
+        { ip: '127.0.0.1', port: hole.port, checks: [tcp({ connect_timeout: 0.3, delay_loop: 5 })] },
+      ],
+    });
+    await rec.waitFor('two good attempts', () => rec.attempt.filter((a) => a.port === srv.port).length >= 2);
+    const good = rec.attempt.find((a) => a.port === srv.port);
+    assert.deepEqual(
+      [good?.check, good?.checker, good?.ip, good?.ok, good?.reason, good?.retrying],
+      [`TCP_CHECK ${id}`, 'TCP_CHECK', '127.0.0.1', true, 'connected', false],
+    );
+    assert.ok(good !== undefined && good.durationMs >= 0 && good.durationMs < 300, `${good?.durationMs} ms`);
+    await srv.close();
+    await rec.transition(id, 1);
+    const bad = rec.attempt.filter((a) => a.port === srv.port && !a.ok);
+    assert.deepEqual(
+      bad.slice(0, 2).map((a) => [a.reason, a.retrying]),
+      [
+        ['refused', true],
+        ['refused', false],
+      ],
+    );
+    // The failed attempt that takes the server down is reported before the transition.
+    assert.deepEqual(order.slice(order.indexOf('server false') - 1, order.indexOf('server false') + 1), [
+      'attempt false',
+      'server false',
+    ]);
+    const timeout = await rec.waitFor('the timeout', () => rec.attempt.find((a) => a.port === hole.port));
+    assert.deepEqual([timeout.ok, timeout.reason], [false, 'timeout']);
+    assert.ok(timeout.durationMs >= 295 && timeout.durationMs <= 300 + LATE, `${timeout.durationMs} ms`);
+  });
+
   test('many targets: first checks are spread over the interval', async (t) => {
     const srv = await new TestServer().listen();
     t.after(() => srv.close());
@@ -273,7 +319,7 @@ describe('health checker', () => {
     t.after(() => hc.close());
     const times: number[] = [];
     const t0 = performance.now();
-    srv.server.on('connection', () => times.push(performance.now() - t0));
+    hc.on('attempt', () => times.push(performance.now() - t0));
     hc.setVirtualService({
       id: 'vs',
       real_servers: Array.from({ length: 100 }, (_, i) => ({

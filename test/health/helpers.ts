@@ -8,7 +8,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { HealthChecker, HealthCheckerOptions } from '../../src/health';
-import { FailureEvent, QuorumEvent, ServerStateEvent, WeightEvent } from '../../src/health/events';
+import {
+  AttemptEvent,
+  FailureEvent,
+  QuorumEvent,
+  ServerStateEvent,
+  WeightEvent,
+} from '../../src/health/events';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -73,6 +79,7 @@ export class Recorder {
   readonly weight: (WeightEvent & { t: number })[] = [];
   readonly quorum: (QuorumEvent & { t: number })[] = [];
   readonly failure: (FailureEvent & { t: number })[] = [];
+  readonly attempt: (AttemptEvent & { t: number })[] = [];
   readonly t0 = performance.now();
 
   constructor(readonly hc: HealthChecker) {
@@ -80,10 +87,16 @@ export class Recorder {
     hc.on('weight', (e) => this.weight.push({ ...e, t: this.now() }));
     hc.on('quorum', (e) => this.quorum.push({ ...e, t: this.now() }));
     hc.on('failure', (e) => this.failure.push({ ...e, t: this.now() }));
+    hc.on('attempt', (e) => this.attempt.push({ ...e, t: this.now() }));
   }
 
   now(): number {
     return performance.now() - this.t0;
+  }
+
+  /** Completed attempts of the checks of a port (TCP_CHECK's native prober never reaches accept()). */
+  attempts(port: number, ok?: boolean): (AttemptEvent & { t: number })[] {
+    return this.attempt.filter((a) => a.port === port && (ok === undefined || a.ok === ok));
   }
 
   /** Transitions after the initial 'added' one. */

@@ -1,5 +1,6 @@
 import { test, describe } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { CheckConfig } from '../../src/health';
 import { TestServer, checker, sleep, unansweredPort } from './helpers';
 
 /** Timing tolerance for a loaded machine: events may come late, never early. */
@@ -28,7 +29,7 @@ describe('TCP_CHECK', () => {
     });
     assert.equal(rec.server[0].up, true);
     assert.deepEqual([rec.weight[0].weight, rec.weight[0].present, rec.weight[0].reason], [7, true, 'added']);
-    await rec.waitFor('a check', () => srv.connections >= 2);
+    await rec.waitFor('a check', () => rec.attempts(srv.port, true).length >= 2);
     assert.equal(rec.transitions(id).length, 0);
     await srv.close();
     const down = await rec.transition(id, 1);
@@ -73,15 +74,14 @@ describe('TCP_CHECK', () => {
         },
       ],
     });
-    await rec.waitFor('first check', () => srv.connections >= 1);
+    await rec.waitFor('first check', () => rec.attempts(srv.port, true).length >= 1);
     await srv.close();
     const down = await rec.transition(id, 1);
     assert.equal(rec.failure.filter((f) => f.t <= down.t).length, 3);
-    const before = srv.connections;
     await srv.listen('127.0.0.1', srv.port);
     const up = await rec.transition(id, 2);
     assert.equal(up.up, true);
-    assert.equal(srv.connections - before, 2);
+    assert.equal(rec.attempts(srv.port).filter((a) => a.t > down.t && a.t <= up.t && a.ok).length, 2);
   });
 
   test('alpha: starts down until the first success; then ramps with slow_start', async (t) => {
@@ -151,40 +151,41 @@ describe('TCP_CHECK', () => {
   });
 
   test('connect_ip, connect_port, bindto and bind_port', async (t) => {
-    const peers: [string, number][] = [];
-    const srv = await new TestServer((s) => {
-      peers.push([s.remoteAddress ?? '', s.remotePort ?? 0]);
-      s.destroy();
-    }).listen('127.0.0.3');
+    const srv = await new TestServer().listen('127.0.0.3');
     t.after(() => srv.close());
-    const probe = await new TestServer().listen('127.0.0.4');
-    const bindPort = probe.port; // a free port on 127.0.0.4 for bind_port
-    await probe.close();
-    const { hc, rec } = checker();
+    // A port held on 127.0.0.4: a check binding it must fail, which shows bind_port is used.
+    const held = await new TestServer().listen('127.0.0.4');
+    t.after(() => held.close());
+    const { hc, rec } = checker({ random: () => 0 });
     t.after(() => hc.close());
+    const check = (extra: object): CheckConfig =>
+      ({
+        checker: 'TCP_CHECK',
+        connect_ip: '127.0.0.3',
+        connect_port: srv.port,
+        delay_loop: 0.1,
+        retry: 0,
+        log_all_failures: true,
+        ...extra,
+      }) as CheckConfig;
     hc.setVirtualService({
       id: 'vs',
       real_servers: [
-        {
-          ip: '127.0.0.2', // nothing listens there: connect_ip/connect_port redirect the check
-          port: 1,
-          checks: [
-            {
-              checker: 'TCP_CHECK',
-              connect_ip: '127.0.0.3',
-              connect_port: srv.port,
-              bindto: '127.0.0.4',
-              bind_port: bindPort,
-              delay_loop: 0.1,
-              warmup: 0,
-            },
-          ],
-        },
+        // Nothing listens on 127.0.0.2: connect_ip/connect_port redirect the checks.
+        { ip: '127.0.0.2', port: 1, checks: [check({ bindto: '127.0.0.4' })] },
+        { ip: '127.0.0.2', port: 2, checks: [check({ bindto: '127.0.0.4', bind_port: held.port })] },
+        { ip: '127.0.0.2', port: 3, checks: [check({ bindto: '192.0.2.1' })] },
       ],
     });
-    await rec.waitFor('a connection', () => peers.length >= 1);
-    assert.deepEqual(peers[0], ['127.0.0.4', bindPort]);
-    assert.equal(rec.transitions().length, 0);
+    const reasons = (port: number): Promise<string> =>
+      rec.transition(`127.0.0.2:${port}`, 1).then((e) => e.reason);
+    assert.equal(await reasons(2), 'bind failed (EADDRINUSE)');
+    assert.equal(await reasons(3), 'bind failed (EADDRNOTAVAIL)');
+    await rec.waitFor('good checks', () => rec.attempts(srv.port, true).length >= 3);
+    assert.equal(rec.transitions('127.0.0.2:1').length, 0);
+    assert.ok(
+      rec.failure.every((f) => f.check !== `TCP_CHECK 127.0.0.3:${srv.port}` || f.reason.startsWith('bind')),
+    );
   });
 
   test('delay_loop: one check per interval; warmup bounds the first check', async (t) => {
@@ -194,8 +195,9 @@ describe('TCP_CHECK', () => {
     t.after(() => hc.close());
     const t0 = performance.now();
     let first = 0;
-    srv.server.on('connection', () => {
-      if (first === 0) first = performance.now() - t0;
+    let n = 0;
+    hc.on('attempt', () => {
+      if (n++ === 0) first = performance.now() - t0;
     });
     hc.setVirtualService({
       id: 'vs',
@@ -210,7 +212,7 @@ describe('TCP_CHECK', () => {
     await sleep(1050);
     assert.ok(first >= 45 && first <= 50 + LATE, `first check at ${first} ms`);
     // 1 + floor((1050 - 50) / 100) = 11 checks on time; allow slack for a loaded machine.
-    assert.ok(srv.connections >= 6 && srv.connections <= 12, `${srv.connections} checks in 1.05 s`);
+    assert.ok(n >= 6 && n <= 12, `${n} checks in 1.05 s`);
     assert.ok(hc.stats.late <= 3, `late checks: ${hc.stats.late}`);
   });
 
@@ -221,7 +223,7 @@ describe('TCP_CHECK', () => {
     t.after(() => hc.close());
     const t0 = performance.now();
     let first = 0;
-    srv.server.on('connection', () => {
+    hc.on('attempt', () => {
       if (first === 0) first = performance.now() - t0;
     });
     hc.setVirtualService({
@@ -251,7 +253,7 @@ describe('TCP_CHECK', () => {
   test('no socket is left open: probes close their connections', async (t) => {
     const srv = await new TestServer((s) => s.on('data', () => {})).listen();
     t.after(() => srv.close());
-    const { hc } = checker();
+    const { hc, rec } = checker();
     t.after(() => hc.close());
     hc.setVirtualService({
       id: 'vs',
@@ -262,7 +264,7 @@ describe('TCP_CHECK', () => {
     await sleep(400);
     hc.close();
     await sleep(100);
-    assert.ok(srv.connections >= 4);
+    assert.ok(rec.attempts(srv.port, true).length >= 4);
     assert.equal(srv.sockets.size, 0, 'the checker resets its connections');
     assert.equal(hc.scheduler.size, 0);
   });
