@@ -50,15 +50,18 @@ export async function startMetricsServer(
     }
     const head = req.method === 'HEAD';
     if (url.pathname === metricsPath) {
-      const r = await scraper.scrape(wantsOpenMetrics(req.headers.accept));
+      const rates = url.searchParams.get('server_rates');
+      const r = await scraper.scrape(
+        wantsOpenMetrics(req.headers.accept),
+        rates === null ? undefined : rates === '1' || rates === 'true',
+      );
       res.writeHead(200, {
         'content-type': r.contentType,
         'content-length': r.bytes,
         'cache-control': 'no-store',
       });
       if (head) return void res.end();
-      for (const c of r.chunks) res.write(c);
-      res.end();
+      await send(res, r.chunks);
     } else if (url.pathname === '/') {
       res.writeHead(200, {
         'content-type': 'text/html; charset=utf-8',
@@ -76,6 +79,24 @@ export async function startMetricsServer(
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end(head ? undefined : 'not found\n');
     }
+  }
+
+  /** Writes the chunks (the snapshot's buffers, not copied) as the socket drains. */
+  async function send(res: http.ServerResponse, chunks: readonly (string | Buffer)[]): Promise<void> {
+    for (const c of chunks) {
+      if (res.destroyed) return;
+      if (!res.write(c))
+        await new Promise<void>((r) => {
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            r();
+          };
+          res.on('drain', done);
+          res.on('close', done);
+        });
+    }
+    res.end();
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,167 @@
+// The metrics collector: scrapes served from its snapshot (no dump of their own), its refresh schedule
+// (interval, CPU bound, stop without readers), and label buffers kept across refreshes while the table
+// keeps the same objects (and rebuilt when it changes).
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { EventLog } from '../../src/daemon/event-log';
+import { HealthChecker } from '../../src/health';
+import { ip, port, type VirtualServiceEntry } from '../../src/ipvs';
+import { Collector, IpvsRenderer, Scraper, type MetricsSource } from '../../src/metrics';
+
+const KEYS = ['conns', 'inPackets', 'outPackets', 'inBytes', 'outBytes', 'cps', 'inPps', 'outPps', 'inBps'];
+const zero = Object.fromEntries(
+  [...KEYS, 'outBps'].map((k) => [k, 0]),
+) as unknown as VirtualServiceEntry['stats'];
+
+function service(vip: string, servers: [string, number, number][]): VirtualServiceEntry {
+  return {
+    key: { protocol: 'tcp', address: ip(vip), port: port(80) },
+    scheduler: 'wlc',
+    flags: { persistent: false, onePacket: false, sched1: false, sched2: false, sched3: false },
+    timeout: 0,
+    netmask: { family: 'inet', mask: ip('255.255.255.255') as never },
+    pe: null,
+    hashed: true,
+    stats: zero,
+    destinations: servers.map(([address, p, conns]) => ({
+      address: ip(address),
+      port: port(p),
+      forward: { method: 'route' as const },
+      weight: 1,
+      upperThreshold: 0,
+      lowerThreshold: 0,
+      activeConns: conns,
+      inactiveConns: 0,
+      persistentConns: 0,
+      stats: { ...zero, conns },
+    })),
+  };
+}
+
+function source(dump: () => Promise<VirtualServiceEntry[]>, counter: { dumps: number }): MetricsSource {
+  return {
+    ipvsTable: () => {
+      counter.dumps++;
+      return dump();
+    },
+    health: new HealthChecker(),
+    vrrp: () => undefined,
+    reconciler: () => undefined,
+    events: new EventLog(),
+    config: () => undefined,
+    lastReload: () => undefined,
+    startedAt: Date.now(),
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('scrapes are served from the snapshot: concurrent and repeated scrapes make no dump', async () => {
+  const c = { dumps: 0 };
+  const table = [service('192.0.2.1', [['10.0.0.1', 80, 4]])];
+  const scraper = new Scraper(
+    source(() => new Promise((r) => setTimeout(() => r(table), 30)), c),
+    { refreshMs: 60_000 },
+  );
+  try {
+    const first = await Promise.all(Array.from({ length: 5 }, () => scraper.scrape(false)));
+    assert.equal(c.dumps, 1, 'the first scrapes share the first dump');
+    assert.ok(first.every((r) => r.snapshot === first[0].snapshot));
+    await sleep(50);
+    const later = await Promise.all(Array.from({ length: 8 }, () => scraper.scrape(true)));
+    assert.equal(c.dumps, 1, 'later scrapes serve the snapshot');
+    const body = Buffer.concat(later[0].chunks.map((x) => Buffer.from(x))).toString();
+    const age = Number(/^lbd_metrics_snapshot_age_seconds (\S+)$/m.exec(body)?.[1]);
+    assert.ok(age >= 0.05 && age < 10, `age ${age} counts from the dump`);
+    assert.match(
+      body,
+      /^lbd_ipvs_server_connections_total\{protocol="tcp",address="192\.0\.2\.1",port="80",server="10\.0\.0\.1:80"\} 4$/m,
+    );
+    assert.equal(later[0].bytes, Buffer.byteLength(body));
+    await scraper.collector.refresh();
+    assert.equal(c.dumps, 2);
+  } finally {
+    scraper.close();
+  }
+});
+
+test('the collector refreshes while read, within its CPU bound, and stops without readers', async () => {
+  const c = { dumps: 0 };
+  const table = [service('192.0.2.1', [['10.0.0.1', 80, 1]])];
+  // Each dump takes 40 ms; maxLoad 0.5: a pause of at least as long follows each refresh.
+  const col = new Collector(
+    source(() => new Promise((r) => setTimeout(() => r(table), 40)), c),
+    { refreshMs: 0, maxLoad: 0.5, idleMs: 400 },
+  );
+  try {
+    await col.latest();
+    assert.equal(c.dumps, 1);
+    assert.ok(
+      col.pauseMs >= col.lastRefreshMs * 0.999,
+      `pause ${col.pauseMs} >= refresh ${col.lastRefreshMs}`,
+    );
+    await sleep(250);
+    const inWindow = c.dumps;
+    assert.ok(inWindow >= 2, `refreshed on its own (${inWindow} dumps)`);
+    // 250 ms at >= 80 ms a cycle (40 dump + 40 pause): at most 4 dumps with the first.
+    assert.ok(inWindow <= 4, `${inWindow} dumps in 250 ms: more than the CPU bound allows`);
+    await sleep(700); // no reader for longer than idleMs: it stops
+    const stopped = c.dumps;
+    await sleep(300);
+    assert.equal(c.dumps, stopped, 'no dumps without readers');
+    // The next reader waits for a fresh snapshot.
+    const t = Date.now();
+    const s = await col.latest();
+    assert.ok(s.takenAt >= t, 'a fresh snapshot after idleness');
+    assert.equal(c.dumps, stopped + 1);
+  } finally {
+    col.close();
+  }
+});
+
+test('label buffers are kept across refreshes and rebuilt when the table changes', () => {
+  const r = new IpvsRenderer();
+  const text = (t: VirtualServiceEntry[]) => {
+    const p = r.prepare(t, undefined);
+    return {
+      p,
+      body: r
+        .render(p, false)
+        .map((f) => Buffer.concat([f.text, f.body]).toString())
+        .join(''),
+    };
+  };
+  const a = text([
+    service('192.0.2.1', [
+      ['10.0.0.1', 80, 1],
+      ['10.0.0.2', 80, 2],
+    ]),
+  ]);
+  const b = text([
+    service('192.0.2.1', [
+      ['10.0.0.1', 80, 7],
+      ['10.0.0.2', 80, 8],
+    ]),
+  ]);
+  assert.equal(b.p.serverLabels[0], a.p.serverLabels[0], 'the same buffer, not rebuilt');
+  assert.equal(b.p.serviceLabels[0], a.p.serviceLabels[0]);
+  assert.match(b.body, /server="10\.0\.0\.2:80"\} 8$/m, 'new values');
+  // A real server replaced, a service added.
+  const c = text([
+    service('192.0.2.1', [
+      ['10.0.0.1', 80, 7],
+      ['10.0.0.3', 8080, 9],
+    ]),
+    service('192.0.2.2', [['10.0.0.4', 80, 5]]),
+  ]);
+  assert.doesNotMatch(c.body, /10\.0\.0\.2/);
+  assert.match(
+    c.body,
+    /^lbd_ipvs_server_connections_total\{protocol="tcp",address="192\.0\.2\.1",port="80",server="10\.0\.0\.3:8080"\} 9$/m,
+  );
+  assert.match(c.body, /address="192\.0\.2\.2",port="80",server="10\.0\.0\.4:80"\} 5$/m);
+  assert.doesNotMatch(c.body, /_per_second\{[^}]*server=/, 'per-server rates only when asked');
+  const lint = spawnSync('promtool', ['check', 'metrics'], { input: c.body, encoding: 'utf8' });
+  assert.equal(lint.status, 0, `promtool: ${lint.stdout}${lint.stderr}`);
+});
