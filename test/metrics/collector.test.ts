@@ -6,37 +6,15 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { EventLog } from '../../src/daemon/event-log';
 import { HealthChecker } from '../../src/health';
-import { ip, port, type VirtualServiceEntry } from '../../src/ipvs';
+import type { VirtualServiceEntry } from '../../src/ipvs';
 import { Collector, IpvsRenderer, Scraper, type MetricsSource } from '../../src/metrics';
-
-const KEYS = ['conns', 'inPackets', 'outPackets', 'inBytes', 'outBytes', 'cps', 'inPps', 'outPps', 'inBps'];
-const zero = Object.fromEntries(
-  [...KEYS, 'outBps'].map((k) => [k, 0]),
-) as unknown as VirtualServiceEntry['stats'];
+import { destination, tcpService, ZERO_STATS } from './ipvs-entries';
 
 function service(vip: string, servers: [string, number, number][]): VirtualServiceEntry {
-  return {
-    key: { protocol: 'tcp', address: ip(vip), port: port(80) },
-    scheduler: 'wlc',
-    flags: { persistent: false, onePacket: false, sched1: false, sched2: false, sched3: false },
-    timeout: 0,
-    netmask: { family: 'inet', mask: ip('255.255.255.255') as never },
-    pe: null,
-    hashed: true,
-    stats: zero,
-    destinations: servers.map(([address, p, conns]) => ({
-      address: ip(address),
-      port: port(p),
-      forward: { method: 'route' as const },
-      weight: 1,
-      upperThreshold: 0,
-      lowerThreshold: 0,
-      activeConns: conns,
-      inactiveConns: 0,
-      persistentConns: 0,
-      stats: { ...zero, conns },
-    })),
-  };
+  const dests = servers.map(([address, p, conns]) =>
+    destination(address, p, { activeConns: conns, stats: { ...ZERO_STATS, conns } }),
+  );
+  return tcpService(vip, dests);
 }
 
 function source(dump: () => Promise<VirtualServiceEntry[]>, counter: { dumps: number }): MetricsSource {

@@ -12,9 +12,10 @@ import { loadConfigFile } from '../../src/config/load';
 import { healthService } from '../../src/daemon/health-services';
 import { EventLog } from '../../src/daemon/event-log';
 import { HealthChecker } from '../../src/health';
-import { ip, port, type VirtualServiceEntry } from '../../src/ipvs';
+import { port, type VirtualServiceEntry } from '../../src/ipvs';
 import { startMetricsServer, type MetricsServer, type MetricsSource } from '../../src/metrics';
 import type { StatusDocument } from '../../src/metrics/status';
+import { destination, tcpService, ZERO_STATS } from './ipvs-entries';
 
 const BIG = 2 ** 40 + 7; // beyond 32 bits: the kernel's 64-bit counters must come through exactly
 
@@ -34,31 +35,15 @@ function stats(n: number) {
 }
 
 function table(okPort: number, badPort: number): VirtualServiceEntry[] {
-  const dest = (p: number, weight: number, n: number) => ({
-    address: ip('127.0.0.1'),
-    port: port(p),
-    forward: { method: 'masq' as const },
-    weight,
-    upperThreshold: 0,
-    lowerThreshold: 0,
-    activeConns: n,
-    inactiveConns: 1,
-    persistentConns: 0,
-    stats: stats(n),
-  });
-  return [
-    {
-      key: { protocol: 'tcp', address: ip('192.0.2.10'), port: port(80) },
-      scheduler: 'wlc',
-      flags: { persistent: false, onePacket: false, sched1: false, sched2: false, sched3: false },
-      timeout: 0,
-      netmask: { family: 'inet', mask: ip('255.255.255.255') as never },
-      pe: null,
-      hashed: true,
-      stats: stats(12),
-      destinations: [dest(okPort, 3, 5), dest(badPort, 0, 0)],
-    },
-  ];
+  const dest = (p: number, weight: number, n: number) =>
+    destination('127.0.0.1', p, {
+      forward: { method: 'masq' },
+      weight,
+      activeConns: n,
+      inactiveConns: 1,
+      stats: stats(n),
+    });
+  return [tcpService('192.0.2.10', [dest(okPort, 3, 5), dest(badPort, 0, 0)], stats(12))];
 }
 
 async function get(url: string, headers: Record<string, string> = {}) {
@@ -258,16 +243,15 @@ describe('metrics listener', () => {
 test('IPVS values are written exactly (small integers digit by digit, 64-bit counters, fractions)', async () => {
   const { renderIpvs } = await import('../../src/metrics/ipvs-text');
   const values = [0, 1, 9, 10, 99, 100, 123456789, 2147483647, 2147483648, 2 ** 40 + 7, 2 ** 53 - 1, 1.5];
-  const zero = Object.fromEntries(Object.keys(stats(0)).map((k) => [k, 0])) as ReturnType<typeof stats>;
   const base = table(80, 81)[0];
   const t: VirtualServiceEntry[] = [
     {
       ...base,
-      stats: zero,
+      stats: ZERO_STATS,
       destinations: values.map((v, i) => ({
         ...base.destinations[0],
         port: port(1000 + i),
-        stats: { ...zero, inBytes: v },
+        stats: { ...ZERO_STATS, inBytes: v },
       })),
     },
   ];
