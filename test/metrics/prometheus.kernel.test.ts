@@ -267,19 +267,22 @@ scrape_configs:
       const summary = await load.stop();
       assert.ok(summary.ok > 0);
     }
-    // A scrape reads the service's counters and then its servers' a moment later, so under traffic the
-    // two differ by what arrived in between. With the traffic stopped they settle; then a known number
-    // of requests, and once settled again every one of them is counted by the service and by rs1.
+    // The series come from the collector's snapshot (its age is exported): once Prometheus has scraped a
+    // snapshot whose dump started after the traffic stopped, the counters are final. Then a known number
+    // of requests, and once such a snapshot is scraped again every one of them is counted by the
+    // service and by rs1.
     const counts = async () => ({
       service: await one('lbd_ipvs_service_connections_total{port="80"}'),
       rs1: await one(`lbd_ipvs_server_connections_total{server="${RS1}"}`),
     });
-    const settled = () =>
-      until('the counters to settle in Prometheus', async () => {
+    const snapshotAt = () =>
+      one('timestamp(lbd_metrics_snapshot_age_seconds) - lbd_metrics_snapshot_age_seconds');
+    const settled = (stoppedAt = Date.now()) =>
+      until('a snapshot taken after the traffic stopped, in Prometheus', async () => {
+        const at = await snapshotAt();
+        if (at === undefined || at * 1000 <= stoppedAt + 100) return false;
         const x = await counts();
-        await wait(2500);
-        const y = await counts();
-        return x.service !== undefined && x.service === y.service && x.rs1 === y.rs1 && y;
+        return x.service !== undefined && x;
       });
     const a = await settled();
     load = await startLoad(topo, 'client', `http://${VIP}/`, 50);
@@ -297,6 +300,16 @@ scrape_configs:
     assert.ok(((await one('lbd_vrrp_adverts_sent_total{vrrp_instance="VI_front"}')) ?? 0) > 0);
     assert.equal(await one('lbd_vrrp_transitions_total{vrrp_instance="VI_front",to="MASTER"}'), 1);
     assert.equal(await one('lbd_vrrp_duplicate_master_total{vrrp_instance="VI_front"}'), 0);
+    // The only router: becoming master is the first master known, no change.
+    assert.equal(await one('lbd_vrrp_master_changes_total{vrrp_instance="VI_front"}'), 0);
+    // lbd_vrrp_vip_held is what the interface has: the VIP deleted behind lbd's back shows 0 while the
+    // instance stays MASTER, and 1 once it is back.
+    const held = () => one(`lbd_vrrp_vip_held{vip="${VIP}",interface="eth0"}`);
+    await topo.sh('director', `ip addr del ${VIP}/24 dev eth0`);
+    await until('the deleted VIP not held in Prometheus', async () => (await held()) === 0);
+    assert.equal(await one('lbd_vrrp_state{vrrp_instance="VI_front",state="MASTER"}'), 1);
+    await topo.sh('director', `ip addr add ${VIP}/24 dev eth0`);
+    await until('the VIP held again in Prometheus', async () => (await held()) === 1);
   });
 
   test('the status page in headless Chromium shows the failed server and the held VIP', async () => {
