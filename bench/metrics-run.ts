@@ -99,10 +99,13 @@ async function measure(scraper: Scraper, label: string): Promise<void> {
     cpu.push(r.cpu);
     bytes = r.value.bytes;
     series = countSeries(r.value.chunks);
+    r.value.release();
     await new Promise((res) => setTimeout(res, 20));
   }
   const rates = await timed(() => scraper.scrape(false, true));
+  rates.value.release();
   const again = await timed(() => scraper.scrape(false, true));
+  again.value.release();
   console.log(
     `${label}: with ?server_rates=1: first scrape ${Math.round(rates.ms)} ms (renders the per-server rate estimates), then ${Math.round(again.ms)} ms, ${Math.round(again.value.bytes / 1024)} KB, ${countSeries(again.value.chunks)} series`,
   );

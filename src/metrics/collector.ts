@@ -10,9 +10,9 @@
 // The snapshot's age is exported (lbd_metrics_snapshot_age_seconds).
 import type { VirtualServiceStatus } from '../health/virtual-service';
 import type { VirtualServiceEntry } from '../ipvs';
-import type { RenderedFamily } from './exposition';
+import { Arena, type RenderedFamily } from './exposition';
 import { HealthRenderer } from './health-text';
-import { configuredWeights, IpvsRenderer, type PreparedTable } from './ipvs-text';
+import { configuredWeights, estimate, IpvsRenderer, type PreparedTable } from './ipvs-text';
 import type { MetricsSource } from './source';
 
 export interface CollectorOptions {
@@ -41,6 +41,14 @@ export interface Snapshot extends TableSnapshot {
   /** The per-server rate estimates, rendered when first asked for. */
   serverRates?: readonly RenderedFamily[];
   readonly prepared?: PreparedTable;
+  /** The memory of its families; recycled for a later snapshot once no response uses this one. */
+  readonly arena: Arena;
+}
+
+/** A snapshot held for a response: its buffers stay as they are until release(). */
+export interface Held {
+  readonly snapshot: Snapshot;
+  release(): void;
 }
 
 const immediate = () => new Promise<void>((r) => setImmediate(r));
@@ -54,6 +62,14 @@ export class Collector {
   private lastRead = 0;
   private ratesRead = -Infinity;
   private closed = false;
+  /** Responses using each snapshot (held and not released yet). */
+  private readonly users = new Map<Snapshot, number>();
+  private readonly recycled = new WeakSet<Snapshot>();
+  /** The largest buffer of a snapshot nobody uses any more, for the next refresh to write into. */
+  private spare: Buffer | undefined;
+  private lastArenaBytes = 0;
+  /** Refreshes that wrote into a recycled buffer. */
+  arenaReuses = 0;
   readonly refreshMs: number;
   readonly maxLoad: number;
   readonly idleMs: number;
@@ -86,9 +102,46 @@ export class Collector {
     this.lastRead = Date.now();
     if (serverRates) this.ratesRead = this.lastRead;
     const running = this.timer !== undefined || this.pending !== undefined;
+    // From the choice of the snapshot to the caller's use, no refresh can complete (it ends in a macrotask).
     const s = this.snapshot && running ? this.snapshot : await this.run();
     if (serverRates && s.prepared && !s.serverRates) s.serverRates = this.ipvs.render(s.prepared, true);
     return s;
+  }
+
+  /** The latest snapshot, held: its buffers are not recycled before release(). */
+  async hold(serverRates = false): Promise<Held> {
+    const snapshot = await this.latest(serverRates);
+    if (this.recycled.has(snapshot)) throw new Error('metrics: a recycled snapshot was served');
+    this.users.set(snapshot, (this.users.get(snapshot) ?? 0) + 1);
+    let released = false;
+    return {
+      snapshot,
+      release: () => {
+        if (released) return;
+        released = true;
+        const n = this.users.get(snapshot)! - 1;
+        if (n > 0) return void this.users.set(snapshot, n);
+        this.users.delete(snapshot);
+        if (snapshot !== this.snapshot) this.recycle(snapshot);
+      },
+    };
+  }
+
+  private recycle(s: Snapshot): void {
+    this.recycled.add(s);
+    const biggest = s.arena.buffers.reduce((a, b) => (b.length > a.length ? b : a));
+    if (!this.spare || biggest.length > this.spare.length) this.spare = biggest;
+  }
+
+  /** The arena of a refresh: the spare buffer when it is large enough. */
+  private arena(want: number): Arena {
+    const spare = this.spare;
+    this.spare = undefined;
+    if (spare && spare.length >= want) {
+      this.arenaReuses++;
+      return new Arena(spare);
+    }
+    return new Arena(want);
   }
 
   /** Age of a snapshot now, seconds. */
@@ -146,13 +199,21 @@ export class Collector {
     const config = this.source.config();
     let prepared: PreparedTable | undefined;
     const families: RenderedFamily[] = [];
-    if (dumping !== undefined) {
+    if (dumping !== undefined)
       prepared = this.ipvs.prepare(table, config ? configuredWeights(config) : undefined);
-      await immediate(); // the event loop breathes between the heavy steps (VRRP, checks)
-      families.push(...this.ipvs.render(prepared, false));
+    let servers = 0;
+    for (const st of statuses) servers += st.servers.length;
+    const guess = (prepared ? estimate(prepared, false) : 0) + (servers + statuses.length) * 3 * 128;
+    const arena = this.arena(Math.max(Math.ceil(this.lastArenaBytes * 1.1), guess, 65536));
+    if (prepared) {
+      // One family at a time: the event loop (VRRP adverts, checks) runs between them.
+      for (const step of this.ipvs.steps(prepared, false, arena)) {
+        await immediate();
+        families.push(step());
+      }
       await immediate();
     }
-    families.push(...this.health.render(statuses));
+    families.push(...this.health.render(statuses, arena));
     const snapshot: Snapshot = {
       at: dumping === undefined ? undefined : takenAt,
       takenAt,
@@ -161,16 +222,25 @@ export class Collector {
       statuses,
       families,
       ...(prepared ? { prepared } : {}),
+      arena,
     };
     if (prepared && Date.now() - this.ratesRead <= this.idleMs) {
-      await immediate();
-      snapshot.serverRates = this.ipvs.render(prepared, true);
+      const rates: RenderedFamily[] = [];
+      for (const step of this.ipvs.steps(prepared, true, arena)) {
+        await immediate();
+        rates.push(step());
+      }
+      snapshot.serverRates = rates;
     }
     this.refreshes++;
     this.lastRenderMs = performance.now() - t1;
     this.lastRefreshMs = performance.now() - t0;
     this.pauseMs = Math.max(this.refreshMs, (this.lastRefreshMs * (1 - this.maxLoad)) / this.maxLoad);
-    return (this.snapshot = snapshot);
+    this.lastArenaBytes = arena.used;
+    const old = this.snapshot;
+    this.snapshot = snapshot;
+    if (old && !this.users.has(old)) this.recycle(old);
+    return snapshot;
   }
 
   close(): void {

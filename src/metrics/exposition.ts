@@ -59,18 +59,54 @@ export function escapeLabel(v: string): string {
   return /[\\"\n]/.test(v) ? v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : v;
 }
 
-/** An append-only byte buffer for ASCII exposition text. */
-export class Writer {
+/** The memory a snapshot's families are written into: one large buffer (recycled from an earlier
+ * snapshot no response uses any more, when the collector has one), and more only when it fills up. */
+export class Arena {
+  /** Every buffer written into, the current one last. */
+  readonly buffers: Buffer[] = [];
   buf: Buffer;
   off = 0;
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(Math.max(size, 1024));
+  constructor(first: Buffer | number) {
+    this.buf = typeof first === 'number' ? Buffer.allocUnsafe(Math.max(first, 4096)) : first;
+    this.buffers.push(this.buf);
   }
-  ensure(n: number): void {
-    if (this.off + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.off + n));
-    this.buf.copy(next, 0, 0, this.off);
+  /** Bytes written. */
+  get used(): number {
+    let n = this.off;
+    for (let i = 0; i < this.buffers.length - 1; i++) n += this.buffers[i].length;
+    return n;
+  }
+  /** Moves on to a new buffer with room for `n` bytes, carrying over the bytes from `keep` on. */
+  grow(n: number, keep: number): void {
+    const carried = this.off - keep;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, carried + n));
+    this.buf.copy(next, 0, keep, this.off);
     this.buf = next;
+    this.off = carried;
+    this.buffers.push(next);
+  }
+}
+
+/** Writes one family's sample lines into an arena. */
+export class Writer {
+  private buf: Buffer;
+  private off: number;
+  private start: number;
+  constructor(
+    private readonly arena: Arena,
+    estimate: number,
+  ) {
+    if (arena.off + estimate > arena.buf.length) arena.grow(estimate, arena.off);
+    this.buf = arena.buf;
+    this.off = this.start = arena.off;
+  }
+  private ensure(n: number): void {
+    if (this.off + n <= this.buf.length) return;
+    this.arena.off = this.off;
+    this.arena.grow(n, this.start);
+    this.buf = this.arena.buf;
+    this.off = this.arena.off;
+    this.start = 0;
   }
   /** A sample line's name and labels (`name{...} `), both prebuilt. */
   sample(name: Buffer, labels: Buffer): void {
@@ -109,8 +145,10 @@ export class Writer {
     }
     buf[this.off++] = 10;
   }
+  /** The family's bytes (a view into the arena, which moves past them). */
   take(): Buffer {
-    return this.buf.subarray(0, this.off);
+    this.arena.off = this.off;
+    return this.buf.subarray(this.start, this.off);
   }
 }
 

@@ -2,7 +2,7 @@
 // (lbd with 80,000 real servers has as many series per family: prom-client's label maps cost seconds),
 // with each label buffer built once and kept while the virtual service and real server exist.
 import type { VirtualServiceStatus } from '../health/virtual-service';
-import { escapeLabel, rendered, Writer, type RenderedFamily } from './exposition';
+import { Arena, escapeLabel, rendered, Writer, type RenderedFamily } from './exposition';
 
 type ServerStatus = VirtualServiceStatus['servers'][number];
 
@@ -68,7 +68,8 @@ interface CachedService {
 export class HealthRenderer {
   private cache = new Map<string, CachedService>();
 
-  render(statuses: readonly VirtualServiceStatus[]): RenderedFamily[] {
+  /** The health families, written into `arena` (by default one of their own). */
+  render(statuses: readonly VirtualServiceStatus[], arena?: Arena): RenderedFamily[] {
     const next = new Map<string, CachedService>();
     const vsLabels: Buffer[] = [];
     const serverLabels: Buffer[] = [];
@@ -92,10 +93,11 @@ export class HealthRenderer {
       }
     }
     this.cache = next;
+    const into = arena ?? new Arena(SERVER.length * (serverBytes + servers.length * 64) + 4096);
     const out: RenderedFamily[] = [];
     for (const f of SERVER) {
       const name = Buffer.from(f.name);
-      const w = new Writer(serverBytes + servers.length * (name.length + 22));
+      const w = new Writer(into, serverBytes + servers.length * (name.length + 22));
       for (let i = 0; i < servers.length; i++) {
         w.sample(name, serverLabels[i]);
         w.value(f.value(servers[i]));
@@ -104,7 +106,7 @@ export class HealthRenderer {
     }
     for (const f of SERVICE) {
       const name = Buffer.from(f.name);
-      const w = new Writer(vsBytes + statuses.length * (name.length + 22));
+      const w = new Writer(into, vsBytes + statuses.length * (name.length + 22));
       for (let i = 0; i < statuses.length; i++) {
         w.sample(name, vsLabels[i]);
         w.value(f.value(statuses[i]));

@@ -7,7 +7,7 @@ import type { Config } from '../config/model';
 import { serviceKeys } from '../daemon/desired-table';
 import { serverId } from '../health';
 import { serviceId, type DestinationEntry, type ServiceKey, type VirtualServiceEntry } from '../ipvs';
-import { rendered, Writer, type FamilyInfo, type Kind, type RenderedFamily } from './exposition';
+import { Arena, rendered, Writer, type FamilyInfo, type Kind, type RenderedFamily } from './exposition';
 
 interface Family<T> extends FamilyInfo {
   readonly value: (x: T, configured?: number) => number | undefined;
@@ -262,36 +262,54 @@ export class IpvsRenderer {
     return { table, serviceLabels, serverLabels, servers, configured, serviceLabelBytes, serverLabelBytes };
   }
 
-  /** The families of a prepared table: all but the per-server rate estimates, or only those (rates). */
-  render(t: PreparedTable, rates: boolean): RenderedFamily[] {
-    const out: RenderedFamily[] = [];
-    if (!rates) {
-      for (const f of SERVICE_FAMILIES) {
-        const name = Buffer.from(f.name, 'latin1');
-        const w = new Writer(t.serviceLabelBytes + t.table.length * (name.length + 22));
-        for (let i = 0; i < t.table.length; i++) {
-          w.sample(name, t.serviceLabels[i]);
-          w.value(f.value(t.table[i]) as number);
-        }
-        out.push(rendered(f, w.take(), t.table.length));
-      }
-    }
-    for (const f of SERVER_FAMILIES) {
-      if ((f.serverRate === true) !== rates) continue;
-      const name = Buffer.from(f.name, 'latin1');
-      const w = new Writer(t.serverLabelBytes + t.servers.length * (name.length + 22));
-      let series = 0;
-      for (let j = 0; j < t.servers.length; j++) {
-        const v = f.value(t.servers[j], t.configured[j]);
-        if (v === undefined) continue;
-        w.sample(name, t.serverLabels[j]);
-        w.value(v);
-        series++;
-      }
-      out.push(rendered(f, w.take(), series));
-    }
+  /** The families of a prepared table: all but the per-server rate estimates, or only those (rates);
+   * written into `arena`, by default one of their own. */
+  render(t: PreparedTable, rates: boolean, arena = new Arena(estimate(t, rates))): RenderedFamily[] {
+    return this.steps(t, rates, arena).map((step) => step());
+  }
+
+  /** The same, one family per step (the collector lets the event loop run between steps). */
+  steps(t: PreparedTable, rates: boolean, arena: Arena): (() => RenderedFamily)[] {
+    const out: (() => RenderedFamily)[] = [];
+    if (!rates) for (const f of SERVICE_FAMILIES) out.push(() => renderServiceFamily(t, f, arena));
+    for (const f of SERVER_FAMILIES)
+      if ((f.serverRate === true) === rates) out.push(() => renderServerFamily(t, f, arena));
     return out;
   }
+}
+
+/** Bytes the families of a prepared table take, about (names and values at most 72 bytes a line). */
+export function estimate(t: PreparedTable, rates: boolean): number {
+  const server = SERVER_FAMILIES.filter((f) => (f.serverRate === true) === rates).length;
+  const service = rates ? 0 : SERVICE_FAMILIES.length;
+  return (
+    service * (t.serviceLabelBytes + t.table.length * 72) +
+    server * (t.serverLabelBytes + t.servers.length * 72)
+  );
+}
+
+function renderServiceFamily(t: PreparedTable, f: Family<VirtualServiceEntry>, arena: Arena): RenderedFamily {
+  const name = Buffer.from(f.name, 'latin1');
+  const w = new Writer(arena, t.serviceLabelBytes + t.table.length * (name.length + 22));
+  for (let i = 0; i < t.table.length; i++) {
+    w.sample(name, t.serviceLabels[i]);
+    w.value(f.value(t.table[i]) as number);
+  }
+  return rendered(f, w.take(), t.table.length);
+}
+
+function renderServerFamily(t: PreparedTable, f: Family<DestinationEntry>, arena: Arena): RenderedFamily {
+  const name = Buffer.from(f.name, 'latin1');
+  const w = new Writer(arena, t.serverLabelBytes + t.servers.length * (name.length + 22));
+  let series = 0;
+  for (let j = 0; j < t.servers.length; j++) {
+    const v = f.value(t.servers[j], t.configured[j]);
+    if (v === undefined) continue;
+    w.sample(name, t.serverLabels[j]);
+    w.value(v);
+    series++;
+  }
+  return rendered(f, w.take(), series);
 }
 
 function sameServers(c: CachedService, dests: readonly DestinationEntry[]): boolean {

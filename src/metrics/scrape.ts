@@ -22,6 +22,8 @@ export interface ScrapeResult {
   bytes: number;
   /** The snapshot served. */
   snapshot: Snapshot;
+  /** Call once the chunks are written (or dropped): their memory may then be reused by a refresh. */
+  release(): void;
 }
 
 /** Accept header: OpenMetrics when the client asks for it (Prometheus does, first). */
@@ -117,27 +119,34 @@ export class Scraper {
   }
 
   async scrape(openMetrics: boolean, serverRates = this.serverRates): Promise<ScrapeResult> {
-    const snap = await this.collector.latest(serverRates);
-    const registry = openMetrics ? this.om : this.text;
-    this.serving = snap;
-    this.counters.statuses = snap.statuses;
-    let own: string;
+    const held = await this.collector.hold(serverRates);
+    const snap = held.snapshot;
     try {
-      own = await registry.metrics();
-    } finally {
-      this.counters.statuses = undefined;
+      const registry = openMetrics ? this.om : this.text;
+      this.serving = snap;
+      this.counters.statuses = snap.statuses;
+      let own: string;
+      try {
+        own = await registry.metrics();
+      } finally {
+        this.counters.statuses = undefined;
+      }
+      if (openMetrics) own = own.replace(/# EOF\n$/, '');
+      else own += '\n';
+      const chunks: Buffer[] = [Buffer.from(own)];
+      let bytes = chunks[0].length;
+      bytes += appendFamilies(chunks, snap.families, openMetrics);
+      if (serverRates && snap.serverRates) bytes += appendFamilies(chunks, snap.serverRates, openMetrics);
+      if (openMetrics) {
+        chunks.push(Buffer.from('# EOF\n'));
+        bytes += 6;
+      }
+      const contentType = openMetrics ? OPENMETRICS_TEXT : PROMETHEUS_TEXT;
+      return { contentType, chunks, bytes, snapshot: snap, release: held.release };
+    } catch (err) {
+      held.release();
+      throw err;
     }
-    if (openMetrics) own = own.replace(/# EOF\n$/, '');
-    else own += '\n';
-    const chunks: Buffer[] = [Buffer.from(own)];
-    let bytes = chunks[0].length;
-    bytes += appendFamilies(chunks, snap.families, openMetrics);
-    if (serverRates && snap.serverRates) bytes += appendFamilies(chunks, snap.serverRates, openMetrics);
-    if (openMetrics) {
-      chunks.push(Buffer.from('# EOF\n'));
-      bytes += 6;
-    }
-    return { contentType: openMetrics ? OPENMETRICS_TEXT : PROMETHEUS_TEXT, chunks, bytes, snapshot: snap };
   }
 
   close(): void {

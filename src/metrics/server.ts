@@ -55,13 +55,17 @@ export async function startMetricsServer(
         wantsOpenMetrics(req.headers.accept),
         rates === null ? undefined : rates === '1' || rates === 'true',
       );
-      res.writeHead(200, {
-        'content-type': r.contentType,
-        'content-length': r.bytes,
-        'cache-control': 'no-store',
-      });
-      if (head) return void res.end();
-      await send(res, r.chunks);
+      try {
+        res.writeHead(200, {
+          'content-type': r.contentType,
+          'content-length': r.bytes,
+          'cache-control': 'no-store',
+        });
+        if (head) return void res.end();
+        await send(res, r.chunks);
+      } finally {
+        r.release();
+      }
     } else if (url.pathname === '/') {
       res.writeHead(200, {
         'content-type': 'text/html; charset=utf-8',

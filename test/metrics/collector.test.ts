@@ -143,3 +143,35 @@ test('label buffers are kept across refreshes and rebuilt when the table changes
   const lint = spawnSync('promtool', ['check', 'metrics'], { input: c.body, encoding: 'utf8' });
   assert.equal(lint.status, 0, `promtool: ${lint.stdout}${lint.stderr}`);
 });
+
+test('a refresh reuses the memory of a snapshot no response uses, never of one still being sent', async () => {
+  const c = { dumps: 0 };
+  let conns = 1;
+  const scraper = new Scraper(
+    source(() => Promise.resolve([service('192.0.2.1', [['10.0.0.1', 80, conns]])]), c),
+    { refreshMs: 60_000 },
+  );
+  const bytes = (r: { chunks: (string | Buffer)[] }) =>
+    Buffer.concat(r.chunks.map((x) => Buffer.from(x))).toString();
+  const conn = (body: string) =>
+    Number(/^lbd_ipvs_server_connections_total\{[^}]*\} (\d+)$/m.exec(body)?.[1]);
+  try {
+    const held = await scraper.scrape(false); // a response still being sent
+    const before = bytes(held);
+    assert.equal(conn(before), 1);
+    for (conns = 2; conns <= 4; conns++) await scraper.collector.refresh();
+    assert.equal(bytes(held), before, 'the held snapshot is intact after three refreshes');
+    const reusesWhileHeld = scraper.collector.arenaReuses;
+    assert.ok(reusesWhileHeld >= 1, 'refreshes reused the memory of the snapshots nobody held');
+    held.release();
+    await scraper.collector.refresh(); // conns 5: may write into the released snapshot's memory
+    assert.equal(scraper.collector.arenaReuses, reusesWhileHeld + 1, 'the released memory is reused');
+    const now = await scraper.scrape(false);
+    assert.equal(conn(bytes(now)), 5);
+    now.release();
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: bytes(now), encoding: 'utf8' });
+    assert.equal(lint.status, 0, `promtool: ${lint.stdout}${lint.stderr}`);
+  } finally {
+    scraper.close();
+  }
+});
