@@ -234,6 +234,7 @@ export class VrrpService extends EventEmitter {
     await this.refreshAddresses();
     for (const cfg of starting) this.createMember(cfg);
     for (const g of config.syncGroups ?? []) if (g.instances.some((n) => changed.has(n))) this.buildGroup(g);
+    await this.refreshAddresses(); // the new members' VIPs already there (a priority-255 owner's)
     for (const script of fresh) script.start();
     for (const cfg of starting) this.members.get(cfg.name)!.vrrp.start();
     const names = next.map((i) => i.name);
