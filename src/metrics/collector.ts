@@ -5,7 +5,8 @@
 //
 // Schedule: while someone reads (a scrape or the status page within idleMs), the collector refreshes
 // the snapshot refreshMs after the previous refresh ended, and spends at most maxLoad of one CPU on it:
-// a refresh that took d ms is followed by a pause of at least d * (1 - maxLoad) / maxLoad. Without
+// a refresh that used c ms of CPU (this process's, while it ran) is followed by a pause of at least
+// c * (1 - maxLoad) / maxLoad (CPU, not wall time: a small table on a busy host keeps its interval). Without
 // readers it stops; the next reader then waits for a fresh snapshot (as the very first one does).
 // The snapshot's age is exported (lbd_metrics_snapshot_age_seconds).
 import type { VirtualServiceStatus } from '../health/virtual-service';
@@ -81,6 +82,8 @@ export class Collector {
   lastRenderMs = 0;
   /** Dump, health states and rendering of the last refresh. */
   lastRefreshMs = 0;
+  /** CPU time of this process while the last refresh ran. */
+  lastRefreshCpuMs = 0;
   /** The pause after the last refresh (refreshMs, or longer to stay within maxLoad). */
   pauseMs = 0;
 
@@ -176,6 +179,7 @@ export class Collector {
   private async collect(): Promise<Snapshot> {
     const takenAt = Date.now();
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     let table: readonly VirtualServiceEntry[] = [];
     let error: string | undefined;
     const dumping = this.source.ipvsTable();
@@ -235,7 +239,9 @@ export class Collector {
     this.refreshes++;
     this.lastRenderMs = performance.now() - t1;
     this.lastRefreshMs = performance.now() - t0;
-    this.pauseMs = Math.max(this.refreshMs, (this.lastRefreshMs * (1 - this.maxLoad)) / this.maxLoad);
+    const cpu = process.cpuUsage(cpu0);
+    this.lastRefreshCpuMs = (cpu.user + cpu.system) / 1000;
+    this.pauseMs = Math.max(this.refreshMs, (this.lastRefreshCpuMs * (1 - this.maxLoad)) / this.maxLoad);
     this.lastArenaBytes = arena.used;
     const old = this.snapshot;
     this.snapshot = snapshot;
