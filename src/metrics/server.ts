@@ -85,22 +85,22 @@ export async function startMetricsServer(
     }
   }
 
-  /** Writes the chunks (the snapshot's buffers, not copied) as the socket drains. */
+  /** Writes the chunks (the snapshot's buffers, not copied) as the socket drains; resolves once they are
+   * all handed to the kernel ('finish') or the connection is gone ('close'): only then may a refresh
+   * reuse their memory. */
   async function send(res: http.ServerResponse, chunks: readonly (string | Buffer)[]): Promise<void> {
+    const done = new Promise<void>((resolve) => {
+      if (res.destroyed || res.writableFinished) return resolve();
+      res.once('finish', resolve);
+      res.once('close', resolve);
+    });
     for (const c of chunks) {
-      if (res.destroyed) return;
+      if (res.destroyed) break;
       if (!res.write(c))
-        await new Promise<void>((r) => {
-          const done = () => {
-            res.off('drain', done);
-            res.off('close', done);
-            r();
-          };
-          res.on('drain', done);
-          res.on('close', done);
-        });
+        await Promise.race([new Promise<void>((resolve) => res.once('drain', resolve)), done]);
     }
-    res.end();
+    if (!res.destroyed) res.end();
+    await done;
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -4,10 +4,11 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as net from 'node:net';
 import { EventLog } from '../../src/daemon/event-log';
 import { HealthChecker } from '../../src/health';
 import type { VirtualServiceEntry } from '../../src/ipvs';
-import { Collector, IpvsRenderer, Scraper, type MetricsSource } from '../../src/metrics';
+import { Collector, IpvsRenderer, Scraper, startMetricsServer, type MetricsSource } from '../../src/metrics';
 import { destination, tcpService, ZERO_STATS } from './ipvs-entries';
 
 function service(vip: string, servers: [string, number, number][]): VirtualServiceEntry {
@@ -176,5 +177,62 @@ test('a refresh reuses the memory of a snapshot no response uses, never of one s
     assert.equal(lint.status, 0, `promtool: ${lint.stdout}${lint.stderr}`);
   } finally {
     scraper.close();
+  }
+});
+
+test('a slow client gets the snapshot it asked for, intact, while refreshes reuse memory', async () => {
+  // 100,000 real servers: a body of about 100 MB, more than the socket buffers hold, so most of it waits in
+  // the server's write queue while the client does not read and the collector refreshes.
+  let n = 1000;
+  const table = () =>
+    Array.from({ length: 10000 }, (_, i) =>
+      service(
+        `10.1.${i >> 8}.${i & 255}`,
+        Array.from(
+          { length: 10 },
+          (_, j) => [`10.2.${i >> 8}.${i & 255}`, 1000 + j, n] as [string, number, number],
+        ),
+      ),
+    );
+  const c = { dumps: 0 };
+  const server = await startMetricsServer(
+    source(() => Promise.resolve(table()), c),
+    {
+      port: 0,
+      refreshMs: 60_000,
+    },
+  );
+  try {
+    await server.scraper.collector.refresh(); // n = 1000 in every series
+    const sock = net.connect(server.port, '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    sock.pause();
+    sock.write('GET /metrics HTTP/1.0\r\n\r\n');
+    await sleep(300); // the response is written as far as it goes
+    for (n = 2000; n <= 5000; n += 1000) await server.scraper.collector.refresh();
+    assert.ok(server.scraper.collector.arenaReuses >= 1, 'refreshes reused memory meanwhile');
+    const parts: Buffer[] = [];
+    sock.on('data', (d: Buffer) => parts.push(d));
+    sock.resume();
+    await new Promise((r) => sock.once('end', r));
+    const text = Buffer.concat(parts).toString('latin1');
+    const body = text.slice(text.indexOf('\r\n\r\n') + 4);
+    const values = new Set<string>();
+    let lines = 0;
+    for (const line of body.split('\n')) {
+      if (!line.startsWith('lbd_ipvs_server_connections_total{')) continue;
+      lines++;
+      values.add(line.slice(line.lastIndexOf(' ') + 1));
+    }
+    assert.equal(lines, 100_000);
+    assert.deepEqual([...values], ['1000'], 'every series from the snapshot the scrape was served');
+    const lint = spawnSync('promtool', ['check', 'metrics'], {
+      input: body,
+      encoding: 'utf8',
+      maxBuffer: 1e9,
+    });
+    assert.equal(lint.status, 0, `promtool: ${lint.stdout.slice(0, 2000)}${lint.stderr.slice(0, 2000)}`);
+  } finally {
+    await server.close();
   }
 });
