@@ -267,22 +267,30 @@ scrape_configs:
       const summary = await load.stop();
       assert.ok(summary.ok > 0);
     }
-    // The series come from the collector's snapshot (its age is exported): once Prometheus has scraped a
-    // snapshot whose dump started after the traffic stopped, the counters are final. Then a known number
-    // of requests, and once such a snapshot is scraped again every one of them is counted by the
-    // service and by rs1.
+    // The series come from the collector's snapshot (its age is exported), and the kernel folds its
+    // per-CPU counters into the totals a dump reads every 2 s (its estimator's period). So the counters
+    // are final once Prometheus has scraped a snapshot dumped more than 2.5 s after the traffic stopped,
+    // and another one 2.5 s newer shows the same. Then a known number of requests, and once settled
+    // again every one of them is counted by the service and by rs1.
     const counts = async () => ({
       service: await one('lbd_ipvs_service_connections_total{port="80"}'),
       rs1: await one(`lbd_ipvs_server_connections_total{server="${RS1}"}`),
     });
-    const snapshotAt = () =>
-      one('timestamp(lbd_metrics_snapshot_age_seconds) - lbd_metrics_snapshot_age_seconds');
-    const settled = (stoppedAt = Date.now()) =>
-      until('a snapshot taken after the traffic stopped, in Prometheus', async () => {
+    const snapshotAt = async () =>
+      ((await one('timestamp(lbd_metrics_snapshot_age_seconds) - lbd_metrics_snapshot_age_seconds')) ?? 0) *
+      1000;
+    const snapshotAfter = (t: number) =>
+      until(`a snapshot dumped after ${t}`, async () => {
         const at = await snapshotAt();
-        if (at === undefined || at * 1000 <= stoppedAt + 100) return false;
+        return at > t && at;
+      });
+    const settled = (stoppedAt = Date.now()) =>
+      until('the counters to settle in Prometheus', async () => {
+        const at = await snapshotAfter(stoppedAt + 2500);
         const x = await counts();
-        return x.service !== undefined && x;
+        await snapshotAfter(at + 2500);
+        const y = await counts();
+        return x.service !== undefined && x.service === y.service && x.rs1 === y.rs1 && y;
       });
     const a = await settled();
     load = await startLoad(topo, 'client', `http://${VIP}/`, 50);
