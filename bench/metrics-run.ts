@@ -1,7 +1,9 @@
-// The guest side of bench/metrics (and its host estimate): scrapes of lbd's /metrics with 10,000 virtual
-// services x 8 real servers. In the guest, lbd (the Lbd class) programs the table into the kernel and
-// the scrape includes the kernel dump; the dumped table is saved (argv[2]) so the host can replay the
-// same rendering natively: `node dist/bench/metrics-run.js --replay FILE`.
+// The guest side of bench/metrics (and its host estimate): lbd's metrics with 10,000 virtual services x 8
+// real servers. In the guest, lbd (the Lbd class) programs the table into the kernel; the collector's
+// refreshes (kernel dump, health states, rendering; they run on their own schedule, off the scrape path)
+// are timed on one line, then scrapes (the latest snapshot and lbd's own registry) on the last line.
+// The dumped table is saved (argv[2]) so the host can replay the same natively:
+// `node dist/bench/metrics-run.js --replay FILE`.
 // Last line: metrics: scrape <ms> ms, <KB> KB, <n> series
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -45,40 +47,74 @@ function config(): string {
 
 const quiet = () => new Logs({ level: 'warn', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 
+const cpuMs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
+
+/** Counts the sample lines (not comments) of a scrape's body. */
+function countSeries(chunks: readonly (string | Buffer)[]): number {
+  let series = 0;
+  for (const chunk of chunks) {
+    const c = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    let at = 0;
+    for (;;) {
+      const nl = c.indexOf(10, at);
+      if (nl < 0) break;
+      if (c[at] !== 35 && nl > at) series++;
+      at = nl + 1;
+    }
+  }
+  return series;
+}
+
+async function timed<T>(f: () => Promise<T>): Promise<{ ms: number; cpu: number; value: T }> {
+  const t = performance.now();
+  const c = process.cpuUsage();
+  const value = await f();
+  return { ms: performance.now() - t, cpu: cpuMs(process.cpuUsage(c)), value };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const loadavg = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+/** The collector's refreshes (kernel dump, health states, rendering: off the scrape path), then scrapes
+ * (what a Prometheus request costs: the latest snapshot's buffers and lbd's own registry). */
 async function measure(scraper: Scraper, label: string): Promise<void> {
+  const col = scraper.collector;
+  const refreshes: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const r = await timed(() => col.refresh());
+    refreshes.push(
+      `${i === 0 ? 'first' : 'next'} ${Math.round(r.ms)} ms (dump ${Math.round(col.lastDumpMs)} ms, health and rendering ${Math.round(col.lastRenderMs)} ms; CPU ${Math.round(r.cpu)} ms)`,
+    );
+  }
+  console.log(
+    `${label}: collector refresh (off the scrape path): ${refreshes.join(', ')}; pause between refreshes ${Math.round(col.pauseMs)} ms; load ${loadavg()}`,
+  );
   const times: number[] = [];
   const cpu: number[] = [];
   let bytes = 0;
   let series = 0;
   for (let i = 0; i < ROUNDS; i++) {
-    await new Promise((r) => setTimeout(r, 20)); // past the 1 ms cache: every round dumps again
-    const t = performance.now();
-    const c = process.cpuUsage();
-    const r = await scraper.scrape(false);
-    times.push(performance.now() - t);
-    const used = process.cpuUsage(c);
-    cpu.push((used.user + used.system) / 1000);
-    bytes = r.bytes;
-    series = 0;
-    for (const chunk of r.chunks) {
-      const c = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      let at = 0;
-      for (;;) {
-        const nl = c.indexOf(10, at);
-        if (nl < 0) break;
-        if (c[at] !== 35 && nl > at) series++;
-        at = nl + 1;
-      }
-    }
+    const r = await timed(() => scraper.scrape(false));
+    times.push(r.ms);
+    cpu.push(r.cpu);
+    bytes = r.value.bytes;
+    series = countSeries(r.value.chunks);
+    r.value.release();
+    await new Promise((res) => setTimeout(res, 20));
   }
-  times.sort((a, b) => a - b);
-  cpu.sort((a, b) => a - b);
-  const median = times[Math.floor(times.length / 2)];
-  const cpuMedian = cpu[Math.floor(cpu.length / 2)];
+  const rates = await timed(() => scraper.scrape(false, true));
+  rates.value.release();
+  const again = await timed(() => scraper.scrape(false, true));
+  again.value.release();
   console.log(
-    `${label}: scrapes ${times.map((t) => Math.round(t)).join(', ')} ms (median ${Math.round(median)}; CPU time of this process, median ${Math.round(cpuMedian)} ms, min ${Math.round(cpu[0])} ms); dump ${Math.round(scraper.lastDumpMs)} ms`,
+    `${label}: with ?server_rates=1: first scrape ${Math.round(rates.ms)} ms (renders the per-server rate estimates), then ${Math.round(again.ms)} ms, ${Math.round(again.value.bytes / 1024)} KB, ${countSeries(again.value.chunks)} series`,
   );
-  console.log(`metrics: scrape ${Math.round(median)} ms, ${Math.round(bytes / 1024)} KB, ${series} series`);
+  console.log(
+    `${label}: scrapes ${times.map((t) => Math.round(t)).join(', ')} ms (median ${Math.round(median(times))}; CPU time of this process, median ${Math.round(median(cpu))} ms); snapshot age at the last scrape ${Math.round((Date.now() - (await col.latest()).takenAt) / 1000)} s; load ${loadavg()}`,
+  );
+  console.log(
+    `metrics: scrape ${Math.round(median(times))} ms, ${Math.round(bytes / 1024)} KB, ${series} series`,
+  );
 }
 
 async function replay(file: string): Promise<void> {
@@ -100,7 +136,7 @@ async function replay(file: string): Promise<void> {
     lastReload: () => undefined,
     startedAt: Date.now(),
   };
-  await measure(new Scraper(source, { scrapeCacheMs: 1 }), `host replay of ${table.length} services`);
+  await measure(new Scraper(source), `host replay of ${table.length} services`);
 }
 
 async function guest(save: string | undefined): Promise<void> {
@@ -123,7 +159,7 @@ async function guest(save: string | undefined): Promise<void> {
   console.log(
     `lbd programmed ${SERVICES} services x ${REALS} real servers in ${Math.round(performance.now() - t)} ms`,
   );
-  const scraper = new Scraper(lbdMetricsSource(lbd), { scrapeCacheMs: 1 });
+  const scraper = new Scraper(lbdMetricsSource(lbd));
   if (save) {
     const table = await lbd.ipvs!.table();
     fs.writeFileSync(save, JSON.stringify(table));

@@ -13,7 +13,8 @@ export {
   type EventSource,
   type ReloadInfo,
 } from './source';
-export { renderIpvs, configuredWeights, IPVS_FAMILIES } from './ipvs-text';
+export { renderIpvs, configuredWeights, IpvsRenderer, IPVS_FAMILIES } from './ipvs-text';
+export { Collector, type CollectorOptions, type Snapshot } from './collector';
 export { statusDocument, type StatusDocument } from './status';
 export { statusPage } from './page';
-export { renderHealth, HEALTH_FAMILIES } from './health-text';
+export { HealthRenderer, HEALTH_FAMILIES } from './health-text';

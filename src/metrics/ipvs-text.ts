@@ -1,20 +1,18 @@
 // The IPVS part of /metrics: per virtual service and per real server, from one kernel dump. With
 // 10,000 services x 8 real servers this is over a million series, so it is written directly in the
-// exposition format (Prometheus text 0.0.4 or OpenMetrics 1.0) rather than through prom-client's
-// per-series label maps: one label string per service and per real server, reused by every family.
+// exposition format rather than through prom-client's per-series label maps: one label string per
+// service and per real server, built once and kept across renders while the table keeps that service
+// and real server (only the values are written anew), reused by every family.
 import type { Config } from '../config/model';
 import { serviceKeys } from '../daemon/desired-table';
 import { serverId } from '../health';
 import { serviceId, type DestinationEntry, type ServiceKey, type VirtualServiceEntry } from '../ipvs';
+import { Arena, rendered, Writer, type FamilyInfo, type Kind, type RenderedFamily } from './exposition';
 
-type Kind = 'counter' | 'gauge';
-
-interface Family<T> {
-  /** Full sample name (counters end in _total). */
-  readonly name: string;
-  readonly kind: Kind;
-  readonly help: string;
+interface Family<T> extends FamilyInfo {
   readonly value: (x: T, configured?: number) => number | undefined;
+  /** One of the kernel's per-real-server rate estimates (left out unless asked for). */
+  readonly serverRate?: boolean;
 }
 
 const SERVICE_FAMILIES: Family<VirtualServiceEntry>[] = [
@@ -80,27 +78,27 @@ const SERVER_FAMILIES: Family<DestinationEntry>[] = [
   c('lbd_ipvs_server_out_packets_total', 'Packets from the real server.', (d) => d.stats.outPackets),
   c('lbd_ipvs_server_in_bytes_total', 'Bytes forwarded to the real server.', (d) => d.stats.inBytes),
   c('lbd_ipvs_server_out_bytes_total', 'Bytes from the real server.', (d) => d.stats.outBytes),
-  g(
+  rate(
     'lbd_ipvs_server_connections_per_second',
     "The kernel's estimate of new connections per second.",
     (d) => d.stats.cps,
   ),
-  g(
+  rate(
     'lbd_ipvs_server_in_packets_per_second',
     "The kernel's estimate of packets per second to the server.",
     (d) => d.stats.inPps,
   ),
-  g(
+  rate(
     'lbd_ipvs_server_out_packets_per_second',
     "The kernel's estimate of packets per second from the server.",
     (d) => d.stats.outPps,
   ),
-  g(
+  rate(
     'lbd_ipvs_server_in_bytes_per_second',
     "The kernel's estimate of bytes per second to the server.",
     (d) => d.stats.inBps,
   ),
-  g(
+  rate(
     'lbd_ipvs_server_out_bytes_per_second',
     "The kernel's estimate of bytes per second from the server.",
     (d) => d.stats.outBps,
@@ -129,15 +127,32 @@ function c<T>(name: string, help: string, value: (x: T) => number): Family<T> {
 function g<T>(name: string, help: string, value: (x: T, w?: number) => number | undefined): Family<T> {
   return { name, kind: 'gauge', help, value };
 }
+function rate(name: string, help: string, value: (d: DestinationEntry) => number): Family<DestinationEntry> {
+  return { name, kind: 'gauge', help, value, serverRate: true };
+}
 
 /** Every IPVS family: name, type and help (for the README and the dashboard). */
-export const IPVS_FAMILIES: readonly { name: string; kind: Kind; help: string; labels: string }[] = [
-  ...SERVICE_FAMILIES.map((f) => ({ ...f, labels: 'protocol, address, port | fwmark, family' })),
-  ...SERVER_FAMILIES.map((f) => ({ ...f, labels: 'protocol, address, port | fwmark, family, server' })),
+export const IPVS_FAMILIES: readonly {
+  name: string;
+  kind: Kind;
+  help: string;
+  labels: string;
+  serverRate: boolean;
+}[] = [
+  ...SERVICE_FAMILIES.map((f) => ({
+    ...f,
+    labels: 'protocol, address, port | fwmark, family',
+    serverRate: false,
+  })),
+  ...SERVER_FAMILIES.map((f) => ({
+    ...f,
+    labels: 'protocol, address, port | fwmark, family, server',
+    serverRate: f.serverRate === true,
+  })),
 ];
 
 /** The label set of a virtual service, without braces. */
-export function serviceLabels(key: ServiceKey): string {
+export function serviceLabelText(key: ServiceKey): string {
   return key.protocol === 'fwmark'
     ? `protocol="fwmark",family="${key.family}",fwmark="${key.fwmark}"`
     : `protocol="${key.protocol}",address="${key.address}",port="${key.port}"`;
@@ -165,132 +180,151 @@ export function configuredWeights(config: Config): ConfiguredWeights {
   return m;
 }
 
-export interface IpvsText {
-  /** Exposition text, one buffer per family. */
-  readonly chunks: Buffer[];
-  readonly bytes: number;
-  readonly series: number;
+/** A service's label buffers, kept across renders while the dump shows it with the same real servers. */
+interface CachedService {
+  /** `{labels} ` of the service. */
+  readonly labels: Buffer;
+  readonly text: string;
+  addresses: string[];
+  ports: number[];
+  /** `{labels,server="ip:port"} ` of each real server, in the dump's order. */
+  servers: Buffer[];
+  /** The configured weights the `weights` array was read from. */
+  weightsOf: ConfiguredWeights | undefined;
+  weights: (number | undefined)[];
 }
 
-/** An append-only byte buffer for ASCII exposition text. */
-export class Writer {
-  buf: Buffer;
-  off = 0;
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(Math.max(size, 1024));
-  }
-  ensure(n: number): void {
-    if (this.off + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.off + n));
-    this.buf.copy(next, 0, 0, this.off);
-    this.buf = next;
-  }
-  bytes(b: Buffer): void {
-    const n = b.length;
-    this.ensure(n);
-    this.buf.set(b, this.off); // TypedArray.set: a V8 builtin, no call into C++
-    this.off += n;
-  }
-  text(s: string): void {
-    this.ensure(s.length * 3);
-    this.off += this.buf.write(s, this.off, 'utf8');
-  }
-  /** A value and the newline: 31-bit non-negative integers digit by digit, anything else through String. */
-  value(v: number): void {
-    this.ensure(32);
-    const buf = this.buf;
-    if (v >= 0 && v < 2147483648 && (v | 0) === v) {
-      // 31-bit integers (connections, weights, rates, most counters): integer division.
-      let digits = 1;
-      for (let x = v; x >= 10; x = (x / 10) | 0) digits++;
-      let at = this.off + digits;
-      this.off = at;
-      let x = v;
-      do {
-        const q = (x / 10) | 0;
-        buf[--at] = 48 + x - q * 10;
-        x = q;
-      } while (x > 0);
-    } else {
-      this.off += buf.write(num(v), this.off, 'latin1');
+/** One dump, ready to render: every object's label buffer and configured weight. */
+export interface PreparedTable {
+  readonly table: readonly VirtualServiceEntry[];
+  readonly serviceLabels: Buffer[];
+  readonly serverLabels: Buffer[];
+  readonly servers: DestinationEntry[];
+  readonly configured: (number | undefined)[];
+  readonly serviceLabelBytes: number;
+  readonly serverLabelBytes: number;
+}
+
+/** Renders IPVS tables; keeps the label buffers of the last table for the next one. */
+export class IpvsRenderer {
+  private cache = new Map<string, CachedService>();
+
+  /** The label buffers of a dump: from the previous render's where the service and real servers match. */
+  prepare(table: readonly VirtualServiceEntry[], weights: ConfiguredWeights | undefined): PreparedTable {
+    const next = new Map<string, CachedService>();
+    const serviceLabels: Buffer[] = new Array(table.length);
+    const serverLabels: Buffer[] = [];
+    const servers: DestinationEntry[] = [];
+    const configured: (number | undefined)[] = [];
+    let serviceLabelBytes = 0;
+    let serverLabelBytes = 0;
+    for (let i = 0; i < table.length; i++) {
+      const s = table[i];
+      const id = serviceId(s.key);
+      let c = this.cache.get(id) ?? next.get(id);
+      if (!c) {
+        const text = serviceLabelText(s.key);
+        c = {
+          labels: Buffer.from(`{${text}} `, 'latin1'),
+          text,
+          addresses: [],
+          ports: [],
+          servers: [],
+          weightsOf: undefined,
+          weights: [],
+        };
+      }
+      next.set(id, c);
+      const dests = s.destinations;
+      if (!sameServers(c, dests)) {
+        c.addresses = dests.map((d) => d.address);
+        c.ports = dests.map((d) => d.port);
+        c.servers = dests.map((d) =>
+          Buffer.from(`{${c.text},server="${serverId(d.address, d.port)}"} `, 'latin1'),
+        );
+        c.weightsOf = undefined;
+      }
+      if (c.weightsOf !== weights || c.weights.length !== dests.length) {
+        const w = weights?.get(id);
+        c.weights = dests.map((d) => w?.get(serverId(d.address, d.port)));
+        c.weightsOf = weights;
+      }
+      serviceLabels[i] = c.labels;
+      serviceLabelBytes += c.labels.length;
+      for (let j = 0; j < dests.length; j++) {
+        serverLabels.push(c.servers[j]);
+        serverLabelBytes += c.servers[j].length;
+        servers.push(dests[j]);
+        configured.push(c.weights[j]);
+      }
     }
-    buf[this.off++] = 10;
+    this.cache = next;
+    return { table, serviceLabels, serverLabels, servers, configured, serviceLabelBytes, serverLabelBytes };
   }
-  take(): Buffer {
-    return this.buf.subarray(0, this.off);
+
+  /** The families of a prepared table: all but the per-server rate estimates, or only those (rates);
+   * written into `arena`, by default one of their own. */
+  render(t: PreparedTable, rates: boolean, arena = new Arena(estimate(t, rates))): RenderedFamily[] {
+    return this.steps(t, rates, arena).map((step) => step());
+  }
+
+  /** The same, one family per step (the collector lets the event loop run between steps). */
+  steps(t: PreparedTable, rates: boolean, arena: Arena): (() => RenderedFamily)[] {
+    const out: (() => RenderedFamily)[] = [];
+    if (!rates) for (const f of SERVICE_FAMILIES) out.push(() => renderServiceFamily(t, f, arena));
+    for (const f of SERVER_FAMILIES)
+      if ((f.serverRate === true) === rates) out.push(() => renderServerFamily(t, f, arena));
+    return out;
   }
 }
 
-function num(v: number): string {
-  return Number.isFinite(v) ? String(v) : v > 0 ? '+Inf' : v < 0 ? '-Inf' : 'NaN';
+/** Bytes the families of a prepared table take, about (names and values at most 72 bytes a line). */
+export function estimate(t: PreparedTable, rates: boolean): number {
+  const server = SERVER_FAMILIES.filter((f) => (f.serverRate === true) === rates).length;
+  const service = rates ? 0 : SERVICE_FAMILIES.length;
+  return (
+    service * (t.serviceLabelBytes + t.table.length * 72) +
+    server * (t.serverLabelBytes + t.servers.length * 72)
+  );
 }
 
-/** Renders the table. openMetrics: OpenMetrics 1.0 family headers (no # EOF; the caller ends the body). */
+function renderServiceFamily(t: PreparedTable, f: Family<VirtualServiceEntry>, arena: Arena): RenderedFamily {
+  const name = Buffer.from(f.name, 'latin1');
+  const w = new Writer(arena, t.serviceLabelBytes + t.table.length * (name.length + 22));
+  for (let i = 0; i < t.table.length; i++) {
+    w.sample(name, t.serviceLabels[i]);
+    w.value(f.value(t.table[i]) as number);
+  }
+  return rendered(f, w.take(), t.table.length);
+}
+
+function renderServerFamily(t: PreparedTable, f: Family<DestinationEntry>, arena: Arena): RenderedFamily {
+  const name = Buffer.from(f.name, 'latin1');
+  const w = new Writer(arena, t.serverLabelBytes + t.servers.length * (name.length + 22));
+  let series = 0;
+  for (let j = 0; j < t.servers.length; j++) {
+    const v = f.value(t.servers[j], t.configured[j]);
+    if (v === undefined) continue;
+    w.sample(name, t.serverLabels[j]);
+    w.value(v);
+    series++;
+  }
+  return rendered(f, w.take(), series);
+}
+
+function sameServers(c: CachedService, dests: readonly DestinationEntry[]): boolean {
+  if (c.addresses.length !== dests.length) return false;
+  for (let j = 0; j < dests.length; j++)
+    if (c.addresses[j] !== dests[j].address || c.ports[j] !== dests[j].port) return false;
+  return true;
+}
+
+/** Renders a table in one go (no label cache): every family, per-server rate estimates included. */
 export function renderIpvs(
   table: readonly VirtualServiceEntry[],
   weights: ConfiguredWeights | undefined,
-  openMetrics: boolean,
-): IpvsText {
-  // One label buffer per service and per real server ('{...} '), shared by every family.
-  const svcLabels: Buffer[] = new Array(table.length);
-  let nDest = 0;
-  let svcBytes = 0;
-  let destBytes = 0;
-  for (const s of table) nDest += s.destinations.length;
-  const destLabels: Buffer[] = new Array(nDest);
-  const destWeight: (number | undefined)[] = new Array(nDest);
-  const dests: DestinationEntry[] = new Array(nDest);
-  let k = 0;
-  for (let i = 0; i < table.length; i++) {
-    const s = table[i];
-    const labels = serviceLabels(s.key);
-    svcLabels[i] = Buffer.from(`{${labels}} `, 'latin1');
-    svcBytes += svcLabels[i].length;
-    const w = weights?.get(serviceId(s.key));
-    for (const d of s.destinations) {
-      const id = serverId(d.address, d.port);
-      destLabels[k] = Buffer.from(`{${labels},server="${id}"} `, 'latin1');
-      destBytes += destLabels[k].length;
-      destWeight[k] = w?.get(id);
-      dests[k++] = d;
-    }
-  }
-  const chunks: Buffer[] = [];
-  let series = 0;
-  let bytes = 0;
-  const header = (f: Family<unknown>): string => {
-    const base = openMetrics && f.kind === 'counter' ? f.name.slice(0, -'_total'.length) : f.name;
-    return `# HELP ${base} ${f.help}\n# TYPE ${base} ${f.kind}\n`;
-  };
-  for (const f of SERVICE_FAMILIES) {
-    const name = Buffer.from(f.name, 'latin1');
-    const out = new Writer(svcBytes + table.length * (name.length + 24) + 256);
-    out.text(header(f as Family<unknown>));
-    for (let i = 0; i < table.length; i++) {
-      out.bytes(name);
-      out.bytes(svcLabels[i]);
-      out.value(f.value(table[i]) as number);
-    }
-    series += table.length;
-    const b = out.take();
-    bytes += b.length;
-    chunks.push(b);
-  }
-  for (const f of SERVER_FAMILIES) {
-    const name = Buffer.from(f.name, 'latin1');
-    const out = new Writer(destBytes + nDest * (name.length + 24) + 256);
-    out.text(header(f as Family<unknown>));
-    for (let j = 0; j < nDest; j++) {
-      const v = f.value(dests[j], destWeight[j]);
-      if (v === undefined) continue;
-      out.bytes(name);
-      out.bytes(destLabels[j]);
-      out.value(v);
-      series++;
-    }
-    const b = out.take();
-    bytes += b.length;
-    chunks.push(b);
-  }
-  return { chunks, bytes, series };
+): RenderedFamily[] {
+  const r = new IpvsRenderer();
+  const t = r.prepare(table, weights);
+  return [...r.render(t, false), ...r.render(t, true)];
 }

@@ -24,15 +24,14 @@ export class EventCounters {
   readonly duplicateMaster = new Map<string, number>();
   readonly checks = new Map<string, { checker: string; attempts: number; failures: number }>();
   /** The health statuses of the scrape in progress (read once per scrape). */
-  statuses: (VirtualServiceStatus | undefined)[] | undefined;
+  statuses: readonly (VirtualServiceStatus | undefined)[] | undefined;
   reloadsOk = 0;
   reloadsFailed = 0;
   lastGoodReload = 0;
-  private readonly masters = new Map<string, string | undefined>();
   private readonly unsubscribe: (() => void)[] = [];
   private readonly durationSinks: ((a: CheckAttempt) => void)[] = [];
 
-  constructor(private readonly source: MetricsSource) {
+  constructor(source: MetricsSource) {
     this.lastGoodReload = source.startedAt / 1000;
     const onEvent = (e: LbdEvent) => this.event(e);
     source.events.on('event', onEvent);
@@ -68,25 +67,10 @@ export class EventCounters {
     };
     source.health.on('server', onServer);
     this.unsubscribe.push(() => source.health.off('server', onServer));
-    // Master changes seen: the master's address as this node hears it, sampled.
-    const timer = setInterval(() => this.sampleMasters(), 200);
-    timer.unref();
-    this.unsubscribe.push(() => clearInterval(timer));
   }
 
   onCheckAttempt(sink: (a: CheckAttempt) => void): void {
     this.durationSinks.push(sink);
-  }
-
-  sampleMasters(): void {
-    for (const st of this.source.vrrp()?.status() ?? []) {
-      const was = this.masters.get(st.name);
-      if (this.masters.has(st.name) && st.masterAddress !== undefined && was !== st.masterAddress)
-        this.masterChanges.set(st.name, (this.masterChanges.get(st.name) ?? 0) + 1);
-      if (!this.masterChanges.has(st.name)) this.masterChanges.set(st.name, 0);
-      if (st.masterAddress !== undefined || !this.masters.has(st.name))
-        this.masters.set(st.name, st.masterAddress);
-    }
   }
 
   private event(e: LbdEvent): void {
@@ -102,6 +86,9 @@ export class EventCounters {
         const t = this.vrrpTransitions.get(key);
         if (t) t.n++;
         else this.vrrpTransitions.set(key, { instance: e.instance, to, n: 1 });
+      } else if (e.type === 'master_change' && e.from !== undefined) {
+        // VrrpService's master_change event; the first master known is no change.
+        this.masterChanges.set(e.instance, (this.masterChanges.get(e.instance) ?? 0) + 1);
       } else if (e.type === 'duplicate_master') {
         this.duplicateMaster.set(e.instance, (this.duplicateMaster.get(e.instance) ?? 0) + 1);
       }
@@ -319,24 +306,25 @@ export function buildRegistry(
   );
   counter(
     'lbd_vrrp_master_changes_total',
-    'Changes of the master address this node hears (sampled every 200 ms).',
+    'Changes of the master this node hears or is (master_change events of the VRRP service).',
     ['vrrp_instance'],
     (emit) => {
-      counters.sampleMasters();
-      for (const [instance, n] of counters.masterChanges) emit({ vrrp_instance: instance }, n);
+      const seen = new Set<string>();
+      for (const [instance, n] of counters.masterChanges) {
+        seen.add(instance);
+        emit({ vrrp_instance: instance }, n);
+      }
+      for (const i of instances()) if (!seen.has(i.name)) emit({ vrrp_instance: i.name }, 0);
     },
   );
   gauge(
     'lbd_vrrp_vip_held',
-    'Virtual address held by this node: 1 while the instance is master.',
-    ['vrrp_instance', 'vip'],
+    'Virtual address on its interface now (as the kernel lists it): 1 present, 0 absent.',
+    ['vrrp_instance', 'vip', 'interface'],
     (emit) => {
-      const state = new Map(instances().map((i) => [i.name, i.state]));
-      for (const inst of source.config()?.vrrp_instances ?? []) {
-        if (!state.has(inst.name)) continue;
-        for (const v of inst.virtual_ipaddress)
-          emit({ vrrp_instance: inst.name, vip: v.address }, state.get(inst.name) === 'MASTER' ? 1 : 0);
-      }
+      for (const i of instances())
+        for (const v of i.vips)
+          emit({ vrrp_instance: i.name, vip: v.address, interface: v.dev }, v.present ? 1 : 0);
     },
   );
   const drops = () => Object.entries(source.vrrp()?.receiveCounters() ?? {});

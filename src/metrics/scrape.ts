@@ -1,35 +1,29 @@
-// One scrape: lbd's registry plus the IPVS table. The kernel is dumped at most once per cacheMs and the
-// IPVS text rendered once per dump and format, so any number of Prometheus servers (and status pages)
-// cost one dump per interval; concurrent scrapes share the dump in flight.
+// One scrape: lbd's own registry (prom-client: VRRP, reconciler, reloads, process; read live) plus the
+// collector's latest snapshot of the per-object series (IPVS and health, rendered when the snapshot was
+// taken: see collector.ts). A scrape copies no series text: it lists the snapshot's buffers.
 import * as client from 'prom-client';
-import type { VirtualServiceEntry } from '../ipvs';
-import type { VirtualServiceStatus } from '../health/virtual-service';
-import { renderHealth } from './health-text';
-import { configuredWeights, renderIpvs, type IpvsText } from './ipvs-text';
+import { Collector, type CollectorOptions, type Snapshot, type TableSnapshot } from './collector';
+import { appendFamilies } from './exposition';
 import { buildRegistry, EventCounters } from './registry';
 import type { MetricsSource } from './source';
 
 export const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 export const OPENMETRICS_TEXT = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
-export interface ScrapeOptions {
-  /** A kernel dump serves every scrape within this many ms (default 1000; 0: every scrape dumps). */
-  scrapeCacheMs?: number;
-}
-
-export interface TableSnapshot {
-  /** Epoch ms of the dump; undefined without IPVS. */
-  at: number | undefined;
-  table: readonly VirtualServiceEntry[];
-  error?: string;
-  text?: IpvsText;
-  openMetrics?: IpvsText;
+export interface ScrapeOptions extends CollectorOptions {
+  /** Include the kernel's per-real-server rate estimates in every scrape (default false; a scrape can
+   * ask with ?server_rates=1). */
+  serverRates?: boolean;
 }
 
 export interface ScrapeResult {
   contentType: string;
   chunks: (string | Buffer)[];
   bytes: number;
+  /** The snapshot served. */
+  snapshot: Snapshot;
+  /** Call once the chunks are written (or dropped): their memory may then be reused by a refresh. */
+  release(): void;
 }
 
 /** Accept header: OpenMetrics when the client asks for it (Prometheus does, first). */
@@ -39,31 +33,28 @@ export function wantsOpenMetrics(accept: string | undefined): boolean {
 
 export class Scraper {
   readonly counters: EventCounters;
+  readonly collector: Collector;
   private readonly text: client.Registry;
   private readonly om: client.Registry;
-  private snapshot: TableSnapshot | undefined;
-  private pending: Promise<TableSnapshot> | undefined;
-  private readonly cacheMs: number;
-  dumps = 0;
-  dumpErrors = 0;
-  lastDumpMs = 0;
+  private readonly serverRates: boolean;
+  /** The snapshot the scrape in progress serves (for the gauges that describe it). */
+  private serving: Snapshot | undefined;
 
-  constructor(
-    private readonly source: MetricsSource,
-    opts: ScrapeOptions = {},
-  ) {
-    this.cacheMs = opts.scrapeCacheMs ?? 1000;
+  constructor(source: MetricsSource, opts: ScrapeOptions = {}) {
+    this.collector = new Collector(source, opts);
+    this.serverRates = opts.serverRates ?? false;
     this.counters = new EventCounters(source);
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
+    const col = this.collector;
     const extra = (r: client.Registry) => {
       new client.Counter({
         name: 'lbd_ipvs_dumps_total',
-        help: 'Kernel IPVS table dumps made for scrapes and the status page.',
+        help: 'Kernel IPVS table dumps made by the metrics collector.',
         registers: [r],
         collect() {
           this.reset();
-          this.inc(self.dumps);
+          this.inc(col.dumps);
         },
       });
       new client.Counter({
@@ -72,7 +63,7 @@ export class Scraper {
         registers: [r],
         collect() {
           this.reset();
-          this.inc(self.dumpErrors);
+          this.inc(col.dumpErrors);
         },
       });
       new client.Gauge({
@@ -80,7 +71,7 @@ export class Scraper {
         help: 'Duration of the last kernel IPVS table dump.',
         registers: [r],
         collect() {
-          this.set(self.lastDumpMs / 1000);
+          this.set(col.lastDumpMs / 1000);
         },
       });
       new client.Gauge({
@@ -89,7 +80,32 @@ export class Scraper {
         registers: [r],
         collect() {
           this.reset();
-          if (self.snapshot?.at !== undefined) this.set(self.snapshot.table.length);
+          if (self.serving?.at !== undefined) this.set(self.serving.table.length);
+        },
+      });
+      new client.Gauge({
+        name: 'lbd_metrics_snapshot_age_seconds',
+        help: 'Age of the snapshot (IPVS table and health states) this scrape serves, from the start of its dump.',
+        registers: [r],
+        collect() {
+          this.reset();
+          if (self.serving) this.set(Collector.age(self.serving));
+        },
+      });
+      new client.Gauge({
+        name: 'lbd_metrics_refresh_duration_seconds',
+        help: 'Duration of the last snapshot refresh (dump, health states, rendering).',
+        registers: [r],
+        collect() {
+          this.set(col.lastRefreshMs / 1000);
+        },
+      });
+      new client.Gauge({
+        name: 'lbd_metrics_refresh_pause_seconds',
+        help: 'Pause between two snapshot refreshes (the interval, or longer to bound their CPU use).',
+        registers: [r],
+        collect() {
+          this.set(col.pauseMs / 1000);
         },
       });
     };
@@ -97,67 +113,44 @@ export class Scraper {
     this.om = buildRegistry(source, this.counters, true, extra);
   }
 
-  /** The IPVS table, dumped at most once per cache interval. */
+  /** The IPVS table of the latest snapshot (for the status page). */
   table(): Promise<TableSnapshot> {
-    const now = Date.now();
-    const s = this.snapshot;
-    if (s && s.at !== undefined && now - s.at < this.cacheMs) return Promise.resolve(s);
-    if (this.pending) return this.pending;
-    this.pending = this.dump().finally(() => (this.pending = undefined));
-    return this.pending;
+    return this.collector.latest();
   }
 
-  private async dump(): Promise<TableSnapshot> {
-    const t0 = performance.now();
-    const dumping = this.source.ipvsTable();
-    if (dumping === undefined) return (this.snapshot = { at: undefined, table: [] });
+  async scrape(openMetrics: boolean, serverRates = this.serverRates): Promise<ScrapeResult> {
+    const held = await this.collector.hold(serverRates);
+    const snap = held.snapshot;
     try {
-      const table = await dumping;
-      this.dumps++;
-      this.lastDumpMs = performance.now() - t0;
-      return (this.snapshot = { at: Date.now(), table });
+      const registry = openMetrics ? this.om : this.text;
+      this.serving = snap;
+      this.counters.statuses = snap.statuses;
+      let own: string;
+      try {
+        own = await registry.metrics();
+      } finally {
+        this.counters.statuses = undefined;
+      }
+      if (openMetrics) own = own.replace(/# EOF\n$/, '');
+      else own += '\n';
+      const chunks: Buffer[] = [Buffer.from(own)];
+      let bytes = chunks[0].length;
+      bytes += appendFamilies(chunks, snap.families, openMetrics);
+      if (serverRates && snap.serverRates) bytes += appendFamilies(chunks, snap.serverRates, openMetrics);
+      if (openMetrics) {
+        chunks.push(Buffer.from('# EOF\n'));
+        bytes += 6;
+      }
+      const contentType = openMetrics ? OPENMETRICS_TEXT : PROMETHEUS_TEXT;
+      return { contentType, chunks, bytes, snapshot: snap, release: held.release };
     } catch (err) {
-      this.dumpErrors++;
-      return (this.snapshot = { at: Date.now(), table: [], error: (err as Error).message });
+      held.release();
+      throw err;
     }
-  }
-
-  private weights() {
-    const config = this.source.config();
-    return config ? configuredWeights(config) : undefined;
-  }
-
-  async scrape(openMetrics: boolean): Promise<ScrapeResult> {
-    const snap = await this.table();
-    let ipvs: IpvsText | undefined;
-    if (snap.at !== undefined) {
-      const key = openMetrics ? 'openMetrics' : 'text';
-      ipvs = snap[key] ??= renderIpvs(snap.table, this.weights(), openMetrics);
-    }
-    const statuses: VirtualServiceStatus[] = [];
-    for (const id of this.source.health.virtualServices()) {
-      const st = this.source.health.status(id);
-      if (st) statuses.push(st);
-    }
-    const registry = openMetrics ? this.om : this.text;
-    this.counters.statuses = statuses;
-    let own: string;
-    try {
-      own = await registry.metrics();
-    } finally {
-      this.counters.statuses = undefined;
-    }
-    if (openMetrics) own = own.replace(/# EOF\n$/, '');
-    else own += '\n';
-    const health = renderHealth(statuses);
-    const chunks: (string | Buffer)[] = [own, ...health.chunks, ...(ipvs?.chunks ?? [])];
-    if (openMetrics) chunks.push('# EOF\n');
-    let bytes = Buffer.byteLength(own) + (ipvs?.bytes ?? 0) + (openMetrics ? 6 : 0);
-    for (const c of health.chunks) bytes += c.length;
-    return { contentType: openMetrics ? OPENMETRICS_TEXT : PROMETHEUS_TEXT, chunks, bytes };
   }
 
   close(): void {
+    this.collector.close();
     this.counters.close();
   }
 }

@@ -50,15 +50,22 @@ export async function startMetricsServer(
     }
     const head = req.method === 'HEAD';
     if (url.pathname === metricsPath) {
-      const r = await scraper.scrape(wantsOpenMetrics(req.headers.accept));
-      res.writeHead(200, {
-        'content-type': r.contentType,
-        'content-length': r.bytes,
-        'cache-control': 'no-store',
-      });
-      if (head) return void res.end();
-      for (const c of r.chunks) res.write(c);
-      res.end();
+      const rates = url.searchParams.get('server_rates');
+      const r = await scraper.scrape(
+        wantsOpenMetrics(req.headers.accept),
+        rates === null ? undefined : rates === '1' || rates === 'true',
+      );
+      try {
+        res.writeHead(200, {
+          'content-type': r.contentType,
+          'content-length': r.bytes,
+          'cache-control': 'no-store',
+        });
+        if (head) return void res.end();
+        await send(res, r.chunks);
+      } finally {
+        r.release();
+      }
     } else if (url.pathname === '/') {
       res.writeHead(200, {
         'content-type': 'text/html; charset=utf-8',
@@ -76,6 +83,24 @@ export async function startMetricsServer(
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end(head ? undefined : 'not found\n');
     }
+  }
+
+  /** Writes the chunks (the snapshot's buffers, not copied) as the socket drains; resolves once they are
+   * all handed to the kernel ('finish') or the connection is gone ('close'): only then may a refresh
+   * reuse their memory. */
+  async function send(res: http.ServerResponse, chunks: readonly (string | Buffer)[]): Promise<void> {
+    const done = new Promise<void>((resolve) => {
+      if (res.destroyed || res.writableFinished) return resolve();
+      res.once('finish', resolve);
+      res.once('close', resolve);
+    });
+    for (const c of chunks) {
+      if (res.destroyed) break;
+      if (!res.write(c))
+        await Promise.race([new Promise<void>((resolve) => res.once('drain', resolve)), done]);
+    }
+    if (!res.destroyed) res.end();
+    await done;
   }
 
   await new Promise<void>((resolve, reject) => {

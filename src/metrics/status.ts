@@ -5,7 +5,7 @@ import { serviceKeys } from '../daemon/desired-table';
 import { serverId } from '../health';
 import { serviceId, type DestinationEntry, type VirtualServiceEntry } from '../ipvs';
 import { VERSION } from '../version';
-import type { TableSnapshot } from './scrape';
+import type { TableSnapshot } from './collector';
 import type { MetricsSource } from './source';
 
 export interface ServerRow {
@@ -125,9 +125,6 @@ export function statusDocument(source: MetricsSource, snap: TableSnapshot, maxEv
     }
     return row;
   });
-  const vipsOf = new Map(
-    config.vrrp_instances.map((i) => [i.name, i.virtual_ipaddress.map((v) => v.address)]),
-  );
   const vrrp = (source.vrrp()?.status() ?? []).map((i) => ({
     name: i.name,
     state: i.state,
@@ -137,7 +134,7 @@ export function statusDocument(source: MetricsSource, snap: TableSnapshot, maxEv
     vrid: i.vrid,
     master: i.masterAddress ?? null,
     faults: i.faults,
-    vips: (vipsOf.get(i.name) ?? []).map((address) => ({ address, held: i.state === 'MASTER' })),
+    vips: i.vips.map((v) => ({ address: v.address, held: v.present })),
   }));
   const events = source.events
     .since(Math.max(0, source.events.lastSeq - maxEvents))

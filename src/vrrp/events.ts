@@ -7,6 +7,12 @@ export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP';
 export type VrrpEventBody =
   | { type: 'transition'; instance: string; from: VrrpState; to: VrrpState; reason: string; priority: number }
   | { type: 'priority'; instance: string; from: number; to: number; reason: string }
+  /** The master this instance hears changed (or it became master itself: self). `from` is absent the
+   * first time a master is known. */
+  | { type: 'master_change'; instance: string; from?: string; to: string; self: boolean }
+  /** A virtual address appeared on or vanished from its interface (as the kernel reports it, whoever
+   * added or removed it). */
+  | { type: 'vip'; instance: string; address: string; dev: string; present: boolean }
   | { type: 'duplicate_master'; instance: string; peer: string; peerPriority: number; priority: number }
   | { type: 'interval_mismatch'; instance: string; peer: string; intervalCs: number; ourIntervalCs: number }
   | { type: 'track'; instance?: string; tracker: string; ok: boolean; detail?: string }

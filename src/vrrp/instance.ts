@@ -261,7 +261,7 @@ export class VrrpInstance extends EventEmitter {
   }
 
   private acceptMaster(a: Advert, src: string): void {
-    this.masterAddress = src;
+    this.setMaster(src);
     this.lastAdvertAt = Date.now();
     if (this.settings.version === 3) this.masterAdverIntervalCs = a.intervalCs;
     this.armDown(this.masterDownIntervalMs);
@@ -289,7 +289,7 @@ export class VrrpInstance extends EventEmitter {
       this.clearTimers();
       this.io.releaseVips();
       this.counters.releasedMaster++;
-      this.masterAddress = src;
+      this.setMaster(src);
       this.lastAdvertAt = Date.now();
       if (this.settings.version === 3) this.masterAdverIntervalCs = a.intervalCs;
       this.enter('BACKUP', `higher priority master ${src} (${a.priority})`);
@@ -343,7 +343,7 @@ export class VrrpInstance extends EventEmitter {
     this.sendAdvert(this.effective);
     this.io.takeVips();
     this.counters.becameMaster++;
-    this.masterAddress = this.settings.primaryAddress;
+    this.setMaster(this.settings.primaryAddress);
     this.enter('MASTER', reason);
     this.armAdvert();
     this.scheduleGratuitous();
@@ -426,6 +426,22 @@ export class VrrpInstance extends EventEmitter {
     this.cancelPreempt();
     for (const t of this.garpTimers) clearTimeout(t);
     this.garpTimers.clear();
+  }
+
+  /** Records the master heard (or this router, as master); a different one than before is published
+   * as a master_change event (and emitted as 'master'). */
+  private setMaster(address: string): void {
+    const from = this.masterAddress;
+    this.masterAddress = address;
+    if (from === address) return;
+    this.events.publish({
+      type: 'master_change',
+      instance: this.name,
+      ...(from !== undefined ? { from } : {}),
+      to: address,
+      self: address === this.settings.primaryAddress,
+    });
+    this.emit('master', from, address);
   }
 
   private enter(to: VrrpState, reason: string): void {

@@ -25,6 +25,8 @@ export interface InstanceStatus {
   masterAddress?: string;
   faults: string[];
   counters: InstanceCounters;
+  /** The instance's virtual addresses and whether each is on its interface now (read from the kernel). */
+  vips: { address: string; dev: string; present: boolean }[];
 }
 
 export interface VrrpServiceOptions {
@@ -40,6 +42,8 @@ interface Member {
   vipsWanted: boolean;
   vipOps: Promise<void>;
   silentWarned?: boolean;
+  /** VIP address -> present on its interface at the last address listing. */
+  vipsPresent: Map<string, boolean>;
   /** Listeners on shared trackers, removed when the member is retired. */
   unsubscribe: (() => void)[];
   lastMismatch?: string;
@@ -62,6 +66,9 @@ export class VrrpService extends EventEmitter {
   private instances: NormalInstance[];
   private started = false;
   private stopping = false;
+  /** Address listings started and the latest one applied (an older listing never overwrites it). */
+  private addrListings = 0;
+  private addrApplied = 0;
 
   constructor(
     private config: VrrpConfig,
@@ -98,6 +105,8 @@ export class VrrpService extends EventEmitter {
     }
     for (const cfg of this.instances) this.createMember(cfg);
     for (const g of this.config.syncGroups ?? []) this.buildGroup(g);
+    await this.refreshAddresses(); // which VIPs are there already (a priority-255 owner's)
+    if (this.stopping) return;
     for (const script of this.scripts.values()) script.start();
     for (const m of this.members.values()) m.vrrp.start();
   }
@@ -225,6 +234,7 @@ export class VrrpService extends EventEmitter {
     await this.refreshAddresses();
     for (const cfg of starting) this.createMember(cfg);
     for (const g of config.syncGroups ?? []) if (g.instances.some((n) => changed.has(n))) this.buildGroup(g);
+    await this.refreshAddresses(); // the new members' VIPs already there (a priority-255 owner's)
     for (const script of fresh) script.start();
     for (const cfg of starting) this.members.get(cfg.name)!.vrrp.start();
     const names = next.map((i) => i.name);
@@ -278,6 +288,11 @@ export class VrrpService extends EventEmitter {
       masterAddress: m.vrrp.masterAddress,
       faults: m.vrrp.faultReasons,
       counters: { ...m.vrrp.counters },
+      vips: m.cfg.vips.map((v) => ({
+        address: v.address,
+        dev: v.dev,
+        present: m.vipsPresent.get(v.address) === true,
+      })),
     }));
   }
 
@@ -315,6 +330,7 @@ export class VrrpService extends EventEmitter {
       link,
       notifier,
       vipsWanted: false,
+      vipsPresent: new Map(),
       vipOps: Promise.resolve(),
       unsubscribe: [],
     } as unknown as Member;
@@ -506,12 +522,37 @@ export class VrrpService extends EventEmitter {
   }
 
   private async refreshAddresses(): Promise<void> {
+    const listing = ++this.addrListings;
+    const devs = new Map<string, number>();
+    for (const m of this.members.values())
+      for (const v of m.cfg.vips) if (!devs.has(v.dev)) devs.set(v.dev, await this.ifindexOf(v.dev));
     const all = await this.rt.listAddresses();
+    if (listing < this.addrApplied) return; // a later listing was applied already
+    this.addrApplied = listing;
+    const present = new Set(all.map((a) => `${a.ifindex} ${a.address}`));
+    for (const m of this.members.values()) this.vipsSeen(m, present, devs);
     const vipSet = new Set(this.instances.flatMap((i) => i.vips.map((v) => v.address)));
     for (const link of this.links.values()) {
       const mine = all.filter((a) => a.ifindex === link.ifindex);
       link.addresses = mine.filter((a) => !vipSet.has(a.address)).map((a) => a.address);
       link.linkLocal6 = mine.find((a) => a.family === 6 && a.scope === SCOPES.link)?.address;
+    }
+  }
+
+  /** Records which VIPs of an instance are on their interface; a change is published as a vip event. */
+  private vipsSeen(m: Member, present: Set<string>, devs: Map<string, number>): void {
+    for (const v of m.cfg.vips) {
+      const now = present.has(`${devs.get(v.dev)} ${v.address}`);
+      const was = m.vipsPresent.get(v.address);
+      m.vipsPresent.set(v.address, now);
+      if (was !== undefined && was !== now)
+        this.events.publish({
+          type: 'vip',
+          instance: m.cfg.name,
+          address: v.address,
+          dev: v.dev,
+          present: now,
+        });
     }
   }
 

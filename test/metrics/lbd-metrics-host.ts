@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const metrics = await startMetricsServer(lbdMetricsSource(lbd), {
     address,
     port: Number(port),
-    scrapeCacheMs: 500,
+    refreshMs: 500,
   });
   console.log(`ready ${metrics.address}:${metrics.port}`);
   process.once('SIGTERM', () => {

@@ -267,17 +267,28 @@ scrape_configs:
       const summary = await load.stop();
       assert.ok(summary.ok > 0);
     }
-    // A scrape reads the service's counters and then its servers' a moment later, so under traffic the
-    // two differ by what arrived in between. With the traffic stopped they settle; then a known number
-    // of requests, and once settled again every one of them is counted by the service and by rs1.
+    // The series come from the collector's snapshot (its age is exported), and the kernel folds its
+    // per-CPU counters into the totals a dump reads every 2 s (its estimator's period). So the counters
+    // are final once Prometheus has scraped a snapshot dumped more than 2.5 s after the traffic stopped,
+    // and another one 2.5 s newer shows the same. Then a known number of requests, and once settled
+    // again every one of them is counted by the service and by rs1.
     const counts = async () => ({
       service: await one('lbd_ipvs_service_connections_total{port="80"}'),
       rs1: await one(`lbd_ipvs_server_connections_total{server="${RS1}"}`),
     });
-    const settled = () =>
+    const snapshotAt = async () =>
+      ((await one('timestamp(lbd_metrics_snapshot_age_seconds) - lbd_metrics_snapshot_age_seconds')) ?? 0) *
+      1000;
+    const snapshotAfter = (t: number) =>
+      until(`a snapshot dumped after ${t}`, async () => {
+        const at = await snapshotAt();
+        return at > t && at;
+      });
+    const settled = (stoppedAt = Date.now()) =>
       until('the counters to settle in Prometheus', async () => {
+        const at = await snapshotAfter(stoppedAt + 2500);
         const x = await counts();
-        await wait(2500);
+        await snapshotAfter(at + 2500);
         const y = await counts();
         return x.service !== undefined && x.service === y.service && x.rs1 === y.rs1 && y;
       });
@@ -297,6 +308,16 @@ scrape_configs:
     assert.ok(((await one('lbd_vrrp_adverts_sent_total{vrrp_instance="VI_front"}')) ?? 0) > 0);
     assert.equal(await one('lbd_vrrp_transitions_total{vrrp_instance="VI_front",to="MASTER"}'), 1);
     assert.equal(await one('lbd_vrrp_duplicate_master_total{vrrp_instance="VI_front"}'), 0);
+    // The only router: becoming master is the first master known, no change.
+    assert.equal(await one('lbd_vrrp_master_changes_total{vrrp_instance="VI_front"}'), 0);
+    // lbd_vrrp_vip_held is what the interface has: the VIP deleted behind lbd's back shows 0 while the
+    // instance stays MASTER, and 1 once it is back.
+    const held = () => one(`lbd_vrrp_vip_held{vip="${VIP}",interface="eth0"}`);
+    await topo.sh('director', `ip addr del ${VIP}/24 dev eth0`);
+    await until('the deleted VIP not held in Prometheus', async () => (await held()) === 0);
+    assert.equal(await one('lbd_vrrp_state{vrrp_instance="VI_front",state="MASTER"}'), 1);
+    await topo.sh('director', `ip addr add ${VIP}/24 dev eth0`);
+    await until('the VIP held again in Prometheus', async () => (await held()) === 1);
   });
 
   test('the status page in headless Chromium shows the failed server and the held VIP', async () => {

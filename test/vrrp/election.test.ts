@@ -1,7 +1,7 @@
 import { test, after, before } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { Topology } from '../support/netns';
-import { holds, instance, killAllVrrp, startVrrp, until, VrrpProc, sleep } from './support';
+import { holds, instance, killAllVrrp, startVrrp, until, VrrpProc, sleep, type Line } from './support';
 
 let topo: Topology;
 before(async () => {
@@ -58,4 +58,48 @@ test('election, then SIGTERM (priority 0) hands over at once, and kill -9 within
   assert.ok(took2 >= 200 && took2 < 1500, `kill -9 takeover took ${took2} ms`);
   b.kill('SIGTERM');
   await b.exited;
+});
+
+// The VRRP service's events for observers (the metrics): master_change when the master heard (or this
+// router itself) changes, and vip when a virtual address appears on or vanishes from its interface as
+// the kernel lists it, whoever added or removed it.
+const VIP = '198.51.100.100';
+type Vip = { address: string; dev: string; present: boolean };
+const vipsOf = (status: Line) => (status.instances as { name: string; vips: Vip[] }[])[0].vips;
+
+test('master_change and vip events follow the master and the addresses on the interface', async () => {
+  const b = await startVrrp(topo, 'b', { instances: [instance({ priority: 100 })] });
+  await b.state('VI_1', 'MASTER', 5000);
+  const first = await b.waitFor((l) => l.type === 'master_change', 3000, 'master_change');
+  assert.deepEqual([first.from, first.to, first.self], [undefined, '198.51.100.2', true]);
+  await until(async () => vipsOf(await b.status())[0].present, 3000, 'b reports its VIP present');
+  assert.deepEqual(vipsOf(await b.status()), [{ address: VIP, dev: 'eth0', present: true }]);
+
+  // a preempts: b hears the new master and sees its VIP go.
+  const mb = b.mark();
+  const a = await startVrrp(topo, 'a', { instances: [instance({ priority: 150 })] });
+  await a.state('VI_1', 'MASTER', 5000);
+  const change = await b.waitFor((l) => l.type === 'master_change', 3000, 'master_change', mb);
+  assert.deepEqual([change.from, change.to, change.self], ['198.51.100.2', '198.51.100.1', false]);
+  const gone = await b.waitFor((l) => l.type === 'vip', 3000, 'vip event', mb);
+  assert.deepEqual([gone.address, gone.present], [VIP, false]);
+  assert.equal(await holds(topo, 'b', VIP), false);
+  assert.deepEqual(vipsOf(await b.status()), [{ address: VIP, dev: 'eth0', present: false }]);
+  await until(async () => vipsOf(await a.status())[0].present, 3000, 'a reports the VIP present');
+
+  // Someone removes the VIP behind the master's back: reported absent though a is still MASTER.
+  const ma = a.mark();
+  await topo.sh('a', `ip addr del ${VIP}/24 dev eth0`);
+  const removed = await a.waitFor((l) => l.type === 'vip', 3000, 'vip event', ma);
+  assert.deepEqual(
+    [removed.instance, removed.address, removed.dev, removed.present],
+    ['VI_1', VIP, 'eth0', false],
+  );
+  assert.equal(a.current('VI_1'), 'MASTER');
+  assert.deepEqual(vipsOf(await a.status()), [{ address: VIP, dev: 'eth0', present: false }]);
+  // And put back: present again.
+  await topo.sh('a', `ip addr add ${VIP}/24 dev eth0`);
+  const back = await a.waitFor((l) => l.type === 'vip' && l.present === true, 3000, 'vip back', ma);
+  assert.equal(back.address, VIP);
+  assert.ok(!a.lines.slice(ma).some((l) => l.type === 'master_change'), 'no master change on a');
 });
