@@ -126,7 +126,7 @@ function listenAddress(option: string, text: string): { address: string; port: n
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]*)):(\d{1,5})$/.exec(text);
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535)
-    throw new UsageError(`${option} needs ADDRESS:PORT (e.g. 127.0.0.1:9100 or [::1]:9100), not '${text}'`);
+    throw new UsageError(`${option} needs ADDRESS:PORT (e.g. 127.0.0.1:10100 or [::1]:10100), not '${text}'`);
   return { address: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 

@@ -10,14 +10,14 @@ import { statusDocument } from './status';
 export interface MetricsServerOptions extends ScrapeOptions {
   /** Listen address; default 127.0.0.1 (loopback only). */
   address?: string;
-  /** Default 9100 (as the configuration); 0 picks a free port. */
+  /** Default 10100 (as the configuration); 0 picks a free port. */
   port?: number;
   /** Path of the metrics; default /metrics. */
   path?: string;
 }
 
-// The configuration's default (src/config): metrics.listen 127.0.0.1:9100.
-export const DEFAULT_METRICS_PORT = 9100;
+// The configuration's default (src/config): 127.0.0.1:10100, outside the exporters' range 9100-9999.
+export const DEFAULT_METRICS_PORT = 10100;
 
 export interface MetricsServer {
   readonly address: string;

@@ -330,7 +330,7 @@ const EXPECT: Array<[string, unknown]> = [
       name: '.',
     },
   ],
-  ['metrics', { enabled: false, address: '127.0.0.1', port: 9100, path: '/metrics' }],
+  ['metrics', { enabled: false, address: '127.0.0.1', port: 10100, path: '/metrics' }],
   ['control', { socket: '/run/lbd/lbd.sock', mode: 0o600 }],
 ];
 

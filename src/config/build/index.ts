@@ -149,7 +149,7 @@ function readTimeouts(r: Reader, e: MapEntry | undefined): LvsTimeouts | undefin
 const METRICS_KEYS = keys('enabled', 'listen', 'path');
 
 function readMetrics(r: Reader, e: MapEntry | undefined): MetricsSettings {
-  const out: MetricsSettings = { enabled: false, address: '127.0.0.1', port: 9100, path: '/metrics' };
+  const out: MetricsSettings = { enabled: false, address: '127.0.0.1', port: 10100, path: '/metrics' };
   if (!e) return out;
   const m = r.map(e.value, "'metrics'");
   if (!m) return out;
@@ -164,7 +164,7 @@ function readMetrics(r: Reader, e: MapEntry | undefined): MetricsSettings {
     if (!hp || host === undefined || port < 1 || port > 65535)
       r.error(
         listen.value,
-        `'listen' must be ADDRESS:PORT such as 127.0.0.1:9100 or [::1]:9100, got '${text}'`,
+        `'listen' must be ADDRESS:PORT such as 127.0.0.1:10100 or [::1]:10100, got '${text}'`,
       );
     else {
       out.address = host;
