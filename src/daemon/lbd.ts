@@ -7,7 +7,7 @@
 import { ConfigError, formatDiagnostic } from '../config/diagnostics';
 import { IncrementalLoader, type IncrementalStats, type ModelChange } from '../config/incremental';
 import type { ConfigFormat, LoadOptions } from '../config/load';
-import type { Config, VirtualServer } from '../config/model';
+import type { Config, MetricsSettings, VirtualServer } from '../config/model';
 import { HealthChecker, serverId } from '../health';
 import {
   Ipvs,
@@ -491,6 +491,7 @@ export class Lbd {
         this.health.setVirtualService(healthService(this.config, vs));
       this.drainLeavingServers(changed, oldServices);
       await this.reloadVrrp(old);
+      await this.reloadMetrics(old.metrics);
       const opsBefore = totalOperations(this.reconciler);
       await this.reconciler?.request('reload', dirty);
       const changes = totalOperations(this.reconciler) - opsBefore;
@@ -635,8 +636,7 @@ export class Lbd {
   }
 
   /** The metrics listener (/metrics, the status page, /healthz), when configured or asked for. */
-  private async startMetrics(): Promise<void> {
-    const m = this.config.metrics;
+  private async startMetrics(m = this.config.metrics): Promise<void> {
     const listen = this.opts.metricsListen ?? (m.enabled ? { address: m.address, port: m.port } : undefined);
     if (!listen) return;
     const { startMetricsServer, lbdMetricsSource } = require('../metrics') as typeof import('../metrics');
@@ -646,6 +646,24 @@ export class Lbd {
       .info(
         `metrics on http://${listen.address.includes(':') ? `[${this.metrics.address}]` : this.metrics.address}:${this.metrics.port}${m.path}`,
       );
+  }
+
+  /** A reload that changes the metrics block moves the listener (stops it, starts it). When the new one
+   * cannot start (its port taken), the old one is started again and the error logged. */
+  private async reloadMetrics(old: MetricsSettings): Promise<void> {
+    const m = this.config.metrics;
+    if (m.enabled === old.enabled && m.address === old.address && m.port === old.port && m.path === old.path)
+      return;
+    const log = this.opts.logs.for('metrics');
+    await this.metrics?.close();
+    this.metrics = undefined;
+    try {
+      await this.startMetrics();
+      if (!this.metrics) log.info('metrics listener stopped (disabled by the configuration)');
+    } catch (err) {
+      log.error(`metrics listener not moved: ${(err as Error).message}; kept the previous one`);
+      await this.startMetrics(old).catch((e: Error) => log.error(`metrics listener lost: ${e.message}`));
+    }
   }
 
   /** Graceful stop: VRRP sends priority 0 and removes its VIPs; the IPVS table is left as it is unless
