@@ -13,6 +13,8 @@ export type LbdEvent = LbdEventBody & { seq: number; time: string };
 
 export class EventLog extends EventEmitter<{ event: [LbdEvent] }> {
   private seq = 0;
+  /** A ring: event `seq` is at `(seq - 1) % keep` (a start-up publishes one event per real server: an
+   * array shifted at each one would copy the whole log every time). */
   private readonly recent: LbdEvent[] = [];
 
   constructor(private readonly keep = 2000) {
@@ -22,15 +24,17 @@ export class EventLog extends EventEmitter<{ event: [LbdEvent] }> {
 
   publish(body: LbdEventBody): LbdEvent {
     const event: LbdEvent = { seq: ++this.seq, time: new Date().toISOString(), ...body };
-    this.recent.push(event);
-    if (this.recent.length > this.keep) this.recent.shift();
+    this.recent[(event.seq - 1) % this.keep] = event;
     this.emit('event', event);
     return event;
   }
 
   /** Kept events after sequence number `after`, oldest first. */
   since(after = 0): LbdEvent[] {
-    return this.recent.filter((e) => e.seq > after);
+    const out: LbdEvent[] = [];
+    for (let seq = Math.max(Math.floor(after), this.seq - this.keep, 0) + 1; seq <= this.seq; seq++)
+      out.push(this.recent[(seq - 1) % this.keep]);
+    return out;
   }
 
   get lastSeq(): number {
