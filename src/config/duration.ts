@@ -32,9 +32,13 @@ function parseDurationText(text: string): number | undefined {
   return roundMs(total);
 }
 
-/** Rounds away binary noise (0.1 * 3 ...) at nanosecond resolution. */
+/**
+ * Rounds away binary noise (0.1 * 3 ...) at nanosecond resolution. A whole result comes back as a small
+ * integer, not a double: one double in a field of the model boxes that field in every object of its shape.
+ */
 export function roundMs(ms: number): number {
-  return Math.round(ms * 1e6) / 1e6;
+  const r = Math.round(ms * 1e6) / 1e6;
+  return r === (r | 0) ? r | 0 : r;
 }
 
 /** keepalived's decimal seconds ("1", "0.5", "0.000001") to milliseconds; undefined if not a number. */

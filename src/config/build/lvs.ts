@@ -27,7 +27,7 @@ import {
 } from '../model';
 import { didYouMean } from '../suggest';
 import { type CheckDefaults, readCheck } from './checks';
-import { Fields, type Reader, keys, lineOf } from './reader';
+import { Fields, type Reader, keys, lineOf, readItems } from './reader';
 
 const INHERITED = [
   'connect_timeout',
@@ -437,6 +437,7 @@ function readVirtualServer(
   const seenPort: Array<number | undefined> = [];
   const seenLine: number[] = [];
   let seenIndex: Map<string, number> | undefined;
+  const servers: RealServer[] = [];
   const rsItems = r.list(f.get('real_servers'));
   if (!f.has('real_servers') && !f.has('sorry_server'))
     r.warning(m, `virtual server ${id} has no real_servers`);
@@ -472,8 +473,9 @@ function readVirtualServer(
     seenAddr.push(addr);
     seenPort.push(rs.port);
     seenLine.push(rm.line);
-    vs.real_servers.push(rs);
+    servers.push(rs);
   }
+  vs.real_servers = servers.slice(); // at its exact size (see readItems)
   const sorry = f.get('sorry_server');
   if (sorry) {
     const s = readSorry(r, sorry, vs);
@@ -563,10 +565,7 @@ function readRealServer(
     const c = r.command(f.get(k), 'in a real server');
     if (c) rs[k] = c;
   }
-  for (const it of r.list(f.get('checks'))) {
-    const c = readCheck(r, it, d, family);
-    if (c) rs.checks.push(c);
-  }
+  rs.checks = readItems(r.list(f.get('checks')), (it) => readCheck(r, it, d, family));
   return rs;
 }
 

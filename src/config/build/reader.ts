@@ -260,6 +260,20 @@ export function keys(...names: string[]): ReadonlySet<string> {
   return new Set(names);
 }
 
+/**
+ * What fn reads from each item (those it rejects, undefined, left out), in an array of exactly their
+ * number: a large model holds tens of thousands of short lists, and an array grown by push keeps room
+ * for 17 items.
+ */
+export function readItems<T>(items: readonly DocNode[], fn: (item: DocNode) => T | undefined): T[] {
+  const out: T[] = [];
+  for (const it of items) {
+    const v = fn(it);
+    if (v !== undefined) out.push(v);
+  }
+  return out.slice();
+}
+
 /** "line 12", or "line 12 of other.conf" when in another file than here. */
 export function lineOf(first: { file: string; line: number }, here: { file: string }): string {
   return first.file === here.file
