@@ -553,8 +553,11 @@ function readRealServer(
     lthreshold: r.int(f.get('lthreshold'), 0, 2_147_483_647) ?? 0,
     alpha: d.alpha,
     checks: [],
+    // In the literal, so that it lies in the object itself (added afterwards, it would take a second
+    // object in each of the many real servers); taken out again in the rare case of none.
+    port,
   };
-  if (port !== undefined) rs.port = port;
+  if (port === undefined) delete rs.port;
   if (d.virtualhost !== undefined) rs.virtualhost = d.virtualhost;
   if (rs.uthreshold > 0 && rs.lthreshold > rs.uthreshold)
     r.error(
