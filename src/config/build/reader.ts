@@ -277,6 +277,11 @@ export function keys(...names: string[]): ReadonlySet<string> {
  * for 17 items.
  */
 export function readItems<T>(items: readonly DocNode[], fn: (item: DocNode) => T | undefined): T[] {
+  if (items.length === 1) {
+    // The common case, made at its size at once.
+    const v = fn(items[0]);
+    return v === undefined ? [] : [v];
+  }
   const out: T[] = [];
   for (const it of items) {
     const v = fn(it);
