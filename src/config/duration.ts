@@ -32,9 +32,13 @@ function parseDurationText(text: string): number | undefined {
   return roundMs(total);
 }
 
-/** Rounds away binary noise (0.1 * 3 ...) at nanosecond resolution. */
+/**
+ * Rounds away binary noise (0.1 * 3 ...) at nanosecond resolution. A whole result comes back as a small
+ * integer, not a double: one double in a field of the model boxes that field in every object of its shape.
+ */
 export function roundMs(ms: number): number {
-  return Math.round(ms * 1e6) / 1e6;
+  const r = Math.round(ms * 1e6) / 1e6;
+  return r === (r | 0) ? r | 0 : r;
 }
 
 /** keepalived's decimal seconds ("1", "0.5", "0.000001") to milliseconds; undefined if not a number. */
@@ -43,8 +47,21 @@ export function parseSeconds(text: string): number | undefined {
   return roundMs(Number(text) * 1000);
 }
 
+const formatted = new Map<number, string>();
+
 /** The shortest exact unit form of a duration: 6000 -> "6s", 500 -> "500ms", 90000 -> "90s". */
 export function formatDuration(ms: number): string {
+  // One string for each of the few durations a large keepalived.conf repeats: not made again for
+  // each, and found at once by parseDuration's cache when the builder reads it back.
+  let text = formatted.get(ms);
+  if (text === undefined) {
+    text = formatDurationText(ms);
+    if (formatted.size < 4096) formatted.set(ms, text);
+  }
+  return text;
+}
+
+function formatDurationText(ms: number): string {
   if (ms === 0) return '0s';
   if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms >= 60_000 && ms % 60_000 === 0 && ms % 1000 === 0 && ms >= 600_000) return `${ms / 60_000}m`;

@@ -11,7 +11,7 @@ import {
   type MiscCheck,
 } from '../model';
 import { didYouMean } from '../suggest';
-import { type Reader, Fields, keys } from './reader';
+import { type Reader, Fields, keys, readItems } from './reader';
 
 export const CHECKERS: readonly CheckerType[] = [
   'TCP_CHECK',
@@ -153,11 +153,7 @@ function buildCheck(
       return common as HealthCheck;
     case 'HTTP_GET':
     case 'SSL_GET': {
-      const urls: HttpUrl[] = [];
-      for (const u of r.list(f.get('url'))) {
-        const url = readUrl(r, u);
-        if (url) urls.push(url);
-      }
+      const urls = readItems(r.list(f.get('url')), (u) => readUrl(r, u));
       if (!f.has('url')) r.error(pos, `${checker} needs at least one 'url'`);
       const check = {
         ...common,
@@ -218,19 +214,18 @@ function readUrl(r: Reader, n: DocNode): HttpUrl | undefined {
     else if (v !== undefined) url.digest = v.toLowerCase();
   }
   const sc = f.get('status_code');
-  if (sc) {
-    const items = sc.value.kind === 'seq' ? sc.value.items : [sc.value];
-    for (const it of items) {
-      const range = statusRange(it);
-      if (!range)
-        r.error(
-          it,
-          `'status_code' must be codes or ranges between 100 and 599 such as 200 or 200-299, got ${describe(it)}`,
-        );
-      else url.status_code.push(range);
-    }
-  }
-  if (url.status_code.length === 0) url.status_code.push([200, 299]);
+  const codes = !sc
+    ? []
+    : readItems(sc.value.kind === 'seq' ? sc.value.items : [sc.value], (it) => {
+        const range = statusRange(it);
+        if (!range)
+          r.error(
+            it,
+            `'status_code' must be codes or ranges between 100 and 599 such as 200 or 200-299, got ${describe(it)}`,
+          );
+        return range;
+      });
+  url.status_code = codes.length > 0 ? codes : [[200, 299]];
   const vh = r.str(f.get('virtualhost'));
   if (vh !== undefined) url.virtualhost = vh;
   const re = f.get('regex');

@@ -27,7 +27,7 @@ import {
 } from '../model';
 import { didYouMean } from '../suggest';
 import { type CheckDefaults, readCheck } from './checks';
-import { Fields, type Reader, keys, lineOf } from './reader';
+import { Fields, type Reader, keys, lineOf, readItems } from './reader';
 
 const INHERITED = [
   'connect_timeout',
@@ -437,6 +437,7 @@ function readVirtualServer(
   const seenPort: Array<number | undefined> = [];
   const seenLine: number[] = [];
   let seenIndex: Map<string, number> | undefined;
+  const servers: RealServer[] = [];
   const rsItems = r.list(f.get('real_servers'));
   if (!f.has('real_servers') && !f.has('sorry_server'))
     r.warning(m, `virtual server ${id} has no real_servers`);
@@ -472,8 +473,9 @@ function readVirtualServer(
     seenAddr.push(addr);
     seenPort.push(rs.port);
     seenLine.push(rm.line);
-    vs.real_servers.push(rs);
+    servers.push(rs);
   }
+  vs.real_servers = servers.slice(); // at its exact size (see readItems)
   const sorry = f.get('sorry_server');
   if (sorry) {
     const s = readSorry(r, sorry, vs);
@@ -551,8 +553,11 @@ function readRealServer(
     lthreshold: r.int(f.get('lthreshold'), 0, 2_147_483_647) ?? 0,
     alpha: d.alpha,
     checks: [],
+    // In the literal, so that it lies in the object itself (added afterwards, it would take a second
+    // object in each of the many real servers); taken out again in the rare case of none.
+    port,
   };
-  if (port !== undefined) rs.port = port;
+  if (port === undefined) delete rs.port;
   if (d.virtualhost !== undefined) rs.virtualhost = d.virtualhost;
   if (rs.uthreshold > 0 && rs.lthreshold > rs.uthreshold)
     r.error(
@@ -563,10 +568,7 @@ function readRealServer(
     const c = r.command(f.get(k), 'in a real server');
     if (c) rs[k] = c;
   }
-  for (const it of r.list(f.get('checks'))) {
-    const c = readCheck(r, it, d, family);
-    if (c) rs.checks.push(c);
-  }
+  rs.checks = readItems(r.list(f.get('checks')), (it) => readCheck(r, it, d, family));
   return rs;
 }
 

@@ -57,10 +57,10 @@ export class Reader {
   }
 
   /** A list; a single item is accepted where a list of one would do when single is true. */
-  seq(n: DocNode, what: string): DocNode[] | undefined {
+  seq(n: DocNode, what: What): DocNode[] | undefined {
     if (n.kind === 'seq') return n.items;
     if (n.kind === 'scalar' && n.value === null) return [];
-    this.error(n, `${what} must be a list, got ${describe(n)}`);
+    this.error(n, `${label(what)} must be a list, got ${describe(n)}`);
     return undefined;
   }
 
@@ -121,16 +121,17 @@ export class Reader {
 
   int(e: MapEntry | undefined, min: number, max: number): number | undefined {
     if (!e) return undefined;
-    return this.intNode(e.value, `'${e.key}'`, min, max);
+    return this.intNode(e.value, e, min, max);
   }
 
-  intNode(n: DocNode, what: string, min: number, max: number): number | undefined {
+  /** `what` names the value in messages: a text, or the entry whose key names it. */
+  intNode(n: DocNode, what: What, min: number, max: number): number | undefined {
     if (n.kind !== 'scalar' || typeof n.value !== 'number' || !Number.isInteger(n.value)) {
-      this.error(n, `${what} must be an integer, got ${describe(n)}`);
+      this.error(n, `${label(what)} must be an integer, got ${describe(n)}`);
       return undefined;
     }
     if (n.value < min || n.value > max) {
-      this.error(n, `${what} must be between ${min} and ${max}, got ${n.value}`);
+      this.error(n, `${label(what)} must be between ${min} and ${max}, got ${n.value}`);
       return undefined;
     }
     return n.value;
@@ -185,7 +186,7 @@ export class Reader {
     return undefined;
   }
 
-  ipNode(n: DocNode, what: string, family?: 'inet' | 'inet6'): string | undefined {
+  ipNode(n: DocNode, what: What, family?: 'inet' | 'inet6'): string | undefined {
     if (n.kind === 'scalar' && typeof n.value === 'string') {
       const v = n.value;
       const f = familyOf(v);
@@ -193,16 +194,16 @@ export class Reader {
       if (ok) return v;
       const kind =
         family === 'inet' ? 'an IPv4 address' : family === 'inet6' ? 'an IPv6 address' : 'an IP address';
-      this.error(n, `${what} must be ${kind}, got '${v}'`);
+      this.error(n, `${label(what)} must be ${kind}, got '${v}'`);
       return undefined;
     }
-    this.error(n, `${what} must be an IP address, got ${describe(n)}`);
+    this.error(n, `${label(what)} must be an IP address, got ${describe(n)}`);
     return undefined;
   }
 
   ip(e: MapEntry | undefined, family?: 'inet' | 'inet6'): string | undefined {
     if (!e) return undefined;
-    return this.ipNode(e.value, `'${e.key}'`, family);
+    return this.ipNode(e.value, e, family);
   }
 
   port(e: MapEntry | undefined): number | undefined {
@@ -241,7 +242,7 @@ export class Reader {
   /** Items of a list given as key. */
   list(e: MapEntry | undefined): DocNode[] {
     if (!e) return [];
-    return this.seq(e.value, `'${e.key}'`) ?? [];
+    return this.seq(e.value, e) ?? [];
   }
 
   seqNode(e: MapEntry): SeqNode | undefined {
@@ -251,6 +252,16 @@ export class Reader {
 
 const COMMAND_KEYS = new Set(['command', 'user', 'group']);
 
+/**
+ * What a message names: a text ("a unicast_peer"), or an entry, named by its key in quotes. The text
+ * for an entry is made only for a message: most values are read without one.
+ */
+type What = string | MapEntry;
+
+function label(what: What): string {
+  return typeof what === 'string' ? what : `'${what.key}'`;
+}
+
 function fmt(ms: number): string {
   if (ms >= 1000 && ms % 1000 === 0) return `${ms / 1000}s`;
   return `${ms}ms`;
@@ -258,6 +269,25 @@ function fmt(ms: number): string {
 
 export function keys(...names: string[]): ReadonlySet<string> {
   return new Set(names);
+}
+
+/**
+ * What fn reads from each item (those it rejects, undefined, left out), in an array of exactly their
+ * number: a large model holds tens of thousands of short lists, and an array grown by push keeps room
+ * for 17 items.
+ */
+export function readItems<T>(items: readonly DocNode[], fn: (item: DocNode) => T | undefined): T[] {
+  if (items.length === 1) {
+    // The common case, made at its size at once.
+    const v = fn(items[0]);
+    return v === undefined ? [] : [v];
+  }
+  const out: T[] = [];
+  for (const it of items) {
+    const v = fn(it);
+    if (v !== undefined) out.push(v);
+  }
+  return out.slice();
 }
 
 /** "line 12", or "line 12 of other.conf" when in another file than here. */

@@ -154,17 +154,15 @@ export function put(
 
 /** Appends an item to the list under key, creating it at the statement if absent. */
 export function append(out: MapNode, key: string, s: Statement, item: DocNode, pending?: string[]): void {
-  let e: MapEntry | undefined;
-  const list = out.entries;
-  for (let i = 0; i < list.length; i++) if (list[i].key === key && list[i].value.kind === 'seq') e = list[i];
-  if (!e) {
-    e = entry(key, s, seqNode(s));
-    out.entries.push(e);
-  }
   attachComments(item, s);
   if (pending && pending.length > 0)
     item.commentBefore = [...pending.splice(0), ...(item.commentBefore ?? [])];
-  (e.value as { items: DocNode[] }).items.push(item);
+  let e: MapEntry | undefined;
+  const list = out.entries;
+  for (let i = 0; i < list.length; i++) if (list[i].key === key && list[i].value.kind === 'seq') e = list[i];
+  // A new list starts with its item, at its exact size (many, such as a real server's checks, keep one).
+  if (!e) list.push(entry(key, s, seqNode(s, [item])));
+  else (e.value as { items: DocNode[] }).items.push(item);
 }
 
 /** A whole number as a number, anything else as it is (the builder reports it). */

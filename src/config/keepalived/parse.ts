@@ -39,6 +39,8 @@ const MAX_EXPANSION = 32_000_000;
 /** Shared by the many statements without arguments ("TCP_CHECK {"); replaced on the first argument. */
 const NO_ARGS: string[] = [];
 const NO_COLS: number[] = [];
+/** The block of a statement while it is read (see Parser.stack). */
+const NO_STATEMENTS: Statement[] = [];
 
 const DEF = /^\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
 
@@ -84,7 +86,14 @@ class Parser {
   /** Offset after the line being tokenized, and tokens seen on it so far. */
   private lineNext = 0;
   private lineTokens = 0;
+  /**
+   * The root, then the statements of each open block. A block's statements gather in a buffer reused
+   * by the blocks of its depth (lens[d] of them in stack[d]) and are copied once, at their size, into
+   * the owner's block when it closes: no array grown by push for each of a large file's blocks.
+   */
   private readonly stack: Statement[][] = [this.root];
+  private readonly lens: number[] = [0];
+  private readonly buffers: Statement[][] = [];
   private readonly owners: Statement[] = [];
   private pendingComments: string[] = [];
   private current: Statement | undefined;
@@ -448,9 +457,15 @@ class Parser {
       this.last = s;
       this.flushRoot();
     } else {
-      this.stack[this.stack.length - 1].push(s);
+      this.addToBlock(s);
       this.last = s;
     }
+  }
+
+  /** Adds a statement to the innermost open block. */
+  private addToBlock(s: Statement): void {
+    const d = this.stack.length - 1;
+    this.stack[d][this.lens[d]++] = s;
   }
 
   private openBlock(file: string, line: number, column: number): void {
@@ -461,10 +476,11 @@ class Parser {
       if (this.stack.length === 1) {
         this.pushRoot(owner);
         this.flushRoot();
-      } else this.stack[this.stack.length - 1].push(owner);
+      } else this.addToBlock(owner);
     } else {
-      const list = this.stack[this.stack.length - 1];
-      owner = list[list.length - 1];
+      const d = this.stack.length - 1;
+      const n = d === 0 ? this.root.length : this.lens[d];
+      owner = n > 0 ? this.stack[d][n - 1] : undefined;
       if (!owner || owner.block) {
         // The block is read (so that braces stay balanced) and dropped.
         this.diags.error({ file, line, column }, `'{' without a keyword before it`);
@@ -482,10 +498,23 @@ class Parser {
         };
       }
     }
-    owner.block = [];
-    this.stack.push(owner.block);
+    // Marks the block as opened; its statements come when it closes (popBlock).
+    owner.block = NO_STATEMENTS;
+    const d = this.stack.length;
+    this.stack.push((this.buffers[d] ??= []));
+    this.lens[d] = 0;
     this.owners.push(owner);
     this.last = owner;
+  }
+
+  /** Ends the innermost open block: its owner gets its statements. */
+  private popBlock(): Statement {
+    const d = this.stack.length - 1;
+    const buf = this.stack.pop()!;
+    const n = this.lens[d];
+    const owner = this.owners.pop()!;
+    owner.block = buf.slice(0, n);
+    return owner;
   }
 
   private closeBlock(file: string, line: number, column: number): void {
@@ -494,8 +523,7 @@ class Parser {
       this.diags.error({ file, line, column }, `'}' without a block to close`);
       return;
     }
-    this.stack.pop();
-    this.last = this.owners.pop();
+    this.last = this.popBlock();
   }
 
   private include(s: Statement, includeStack: string[]): void {
@@ -536,10 +564,7 @@ class Parser {
           { file: m, line: text.split('\n').length, column: 1 },
           `unbalanced braces at the end of the included file`,
         );
-        while (this.stack.length > depth) {
-          this.stack.pop();
-          this.owners.pop();
-        }
+        while (this.stack.length > depth) this.popBlock();
       }
     }
   }
@@ -562,6 +587,7 @@ class Parser {
         { file: owner.file, line: owner.line, column: owner.column },
         `'${owner.keyword}' block is not closed (missing '}')`,
       );
+      while (this.stack.length > 1) this.popBlock();
     }
     void text;
     void file;
