@@ -9,7 +9,6 @@ import type {
   Forward,
   Operation,
   Protocol,
-  ServiceFlags,
   ServiceKey,
   Timeouts,
   Tunnel,
@@ -17,27 +16,12 @@ import type {
   Netmask,
 } from '../../ipvs/types';
 import type { FwMark, IpAddress, Port } from '../../ipvs/address';
-import { formatIpv4, inetNtop6, inetPton4, inetPton6 } from './resolve';
+import { IpvsEncoder } from '../../ipvs/codec';
+import { MessageWriter } from '../../ipvs/netlink';
+import { formatIpv4, inetNtop6 } from './resolve';
 
-// Numbers of include/uapi/linux/ip_vs.h (kept here so that lbctl loads nothing it does not need).
-const CMD = {
-  NEW_SERVICE: 1,
-  SET_SERVICE: 2,
-  DEL_SERVICE: 3,
-  GET_SERVICE: 4,
-  NEW_DEST: 5,
-  SET_DEST: 6,
-  DEL_DEST: 7,
-  GET_DEST: 8,
-  NEW_DAEMON: 9,
-  DEL_DAEMON: 10,
-  GET_DAEMON: 11,
-  SET_CONFIG: 12,
-  GET_CONFIG: 13,
-  GET_INFO: 15,
-  ZERO: 16,
-  FLUSH: 17,
-} as const;
+// Numbers of include/uapi/linux/ip_vs.h that the reading below uses. Requests are written by the shared
+// encoder (src/ipvs/codec.ts).
 const A_SERVICE = 1;
 const A_DEST = 2;
 const A_DAEMON = 3;
@@ -81,12 +65,8 @@ const DM_STATE = 1,
   DM_MCAST_TTL = 8;
 const I_VERSION = 1,
   I_CONN_TAB_SIZE = 2;
-const NLM_F_DUMP = 0x300;
-const NLA_F_NESTED = 0x8000;
 const AF_INET = 2;
 const AF_INET6 = 10;
-const PROTO_NUM: Record<Protocol, number> = { tcp: 6, udp: 17, sctp: 132 };
-const FWD_NUM = { masq: 0, local: 1, tunnel: 2, route: 3, bypass: 4 } as const;
 const FWD_NAME = ['masq', 'local', 'tunnel', 'route', 'bypass'] as const;
 const SVC_F_PERSISTENT = 0x1,
   SVC_F_HASHED = 0x2,
@@ -196,253 +176,6 @@ function socketClass(): GenlSocketCtor {
   }
   const { nativeModule } = require('../../net/native') as typeof import('../../net/native');
   return nativeModule<{ GenlSocket: GenlSocketCtor }>('ipvs').GenlSocket;
-}
-
-// ---- message writing ---------------------------------------------------------------------------
-
-class Writer {
-  buf = Buffer.allocUnsafe(1 << 16);
-  off = 0;
-  private msg = -1;
-  private nests: number[] = [];
-  constructor(private readonly family: number) {}
-  private reserve(n: number): void {
-    if (this.off + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.off + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.off);
-    this.buf = next;
-  }
-  begin(cmd: number, flags = 0): this {
-    this.reserve(20);
-    this.msg = this.off;
-    const b = this.buf;
-    b.writeUInt32LE(0, this.off);
-    b.writeUInt16LE(this.family, this.off + 4);
-    b.writeUInt16LE(flags | 1, this.off + 6);
-    b.writeUInt32LE(0, this.off + 8);
-    b.writeUInt32LE(0, this.off + 12);
-    b[this.off + 16] = cmd;
-    b[this.off + 17] = 1;
-    b.writeUInt16LE(0, this.off + 18);
-    this.off += 20;
-    return this;
-  }
-  end(): this {
-    this.buf.writeUInt32LE(this.off - this.msg, this.msg);
-    return this;
-  }
-  private attr(type: number, len: number): number {
-    const total = 4 + len;
-    const padded = (total + 3) & ~3;
-    this.reserve(padded);
-    this.buf.writeUInt16LE(total, this.off);
-    this.buf.writeUInt16LE(type, this.off + 2);
-    this.buf.fill(0, this.off + 4, this.off + padded);
-    const at = this.off + 4;
-    this.off += padded;
-    return at;
-  }
-  u8(t: number, v: number): this {
-    const at = this.attr(t, 1);
-    this.buf[at] = v;
-    return this;
-  }
-  u16(t: number, v: number): this {
-    const at = this.attr(t, 2);
-    this.buf.writeUInt16LE(v, at);
-    return this;
-  }
-  be16(t: number, v: number): this {
-    const at = this.attr(t, 2);
-    this.buf.writeUInt16BE(v, at);
-    return this;
-  }
-  u32(t: number, v: number): this {
-    const at = this.attr(t, 4);
-    this.buf.writeUInt32LE(v >>> 0, at);
-    return this;
-  }
-  bytes(t: number, b: Buffer, len = b.length): this {
-    const at = this.attr(t, len);
-    b.copy(this.buf, at, 0, Math.min(len, b.length));
-    return this;
-  }
-  str(t: number, s: string): this {
-    const n = Buffer.byteLength(s);
-    const at = this.attr(t, n + 1);
-    this.buf.write(s, at);
-    this.buf[at + n] = 0;
-    return this;
-  }
-  flags(t: number, flags: number, mask: number): this {
-    const at = this.attr(t, 8);
-    this.buf.writeUInt32LE(flags >>> 0, at);
-    this.buf.writeUInt32LE(mask >>> 0, at + 4);
-    return this;
-  }
-  nest(t: number): this {
-    this.reserve(4);
-    this.nests.push(this.off);
-    this.buf.writeUInt16LE(t | NLA_F_NESTED, this.off + 2);
-    this.off += 4;
-    return this;
-  }
-  unnest(): this {
-    const s = this.nests.pop() as number;
-    this.buf.writeUInt16LE(this.off - s, s);
-    return this;
-  }
-  take(): Buffer {
-    return this.buf.subarray(0, this.off);
-  }
-}
-
-/** 16 bytes of an address (IPv4 in the first 4). */
-export function addressBuffer(address: string): Buffer {
-  const b = Buffer.alloc(16);
-  if (address.includes(':')) {
-    const v6 = inetPton6(address);
-    if (v6 === null) throw new Error(`invalid IPv6 address '${address}'`);
-    v6.copy(b);
-  } else {
-    const v4 = inetPton4(address);
-    if (v4 === null) throw new Error(`invalid IPv4 address '${address}'`);
-    b.writeUInt32BE(v4, 0);
-  }
-  return b;
-}
-
-const familyOfAddr = (a: string) => (a.includes(':') ? AF_INET6 : AF_INET);
-
-function writeServiceKey(w: Writer, key: ServiceKey): void {
-  if (key.protocol === 'fwmark') {
-    w.u16(S_AF, key.family === 'inet6' ? AF_INET6 : AF_INET).u32(S_FWMARK, key.fwmark);
-  } else {
-    w.u16(S_AF, familyOfAddr(key.address))
-      .u16(S_PROTOCOL, PROTO_NUM[key.protocol])
-      .bytes(S_ADDR, addressBuffer(key.address))
-      .be16(S_PORT, key.port);
-  }
-}
-
-export function flagsNumber(f: ServiceFlags): number {
-  return (
-    (f.persistent ? SVC_F_PERSISTENT : 0) |
-    (f.onePacket ? SVC_F_ONEPACKET : 0) |
-    (f.sched1 ? SVC_F_SCHED1 : 0) |
-    (f.sched2 ? SVC_F_SCHED2 : 0) |
-    (f.sched3 ? SVC_F_SCHED3 : 0)
-  );
-}
-
-function netmaskNumber(n: Netmask): number {
-  if (n.family === 'inet6') return n.prefix;
-  const v = inetPton4(n.mask);
-  return v === null
-    ? 0xffffffff
-    : Buffer.from([v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255]).readUInt32LE(0);
-}
-
-function writeOperation(w: Writer, op: Operation): void {
-  switch (op.op) {
-    case 'add-service':
-    case 'edit-service': {
-      const s = op.service;
-      w.begin(op.op === 'add-service' ? CMD.NEW_SERVICE : CMD.SET_SERVICE).nest(A_SERVICE);
-      writeServiceKey(w, s.key);
-      w.str(S_SCHED_NAME, s.scheduler);
-      if (s.pe !== null) w.str(S_PE_NAME, s.pe);
-      w.flags(S_FLAGS, flagsNumber(s.flags), 0xffffffff)
-        .u32(S_TIMEOUT, s.timeout)
-        .u32(S_NETMASK, netmaskNumber(s.netmask));
-      w.unnest().end();
-      return;
-    }
-    case 'delete-service':
-      w.begin(CMD.DEL_SERVICE).nest(A_SERVICE);
-      writeServiceKey(w, op.key);
-      w.unnest().end();
-      return;
-    case 'add-destination':
-    case 'edit-destination': {
-      const d = op.destination;
-      w.begin(op.op === 'add-destination' ? CMD.NEW_DEST : CMD.SET_DEST).nest(A_SERVICE);
-      writeServiceKey(w, op.service);
-      w.unnest().nest(A_DEST);
-      const fwd = d.forward;
-      w.bytes(D_ADDR, addressBuffer(d.address))
-        .u16(D_ADDR_FAMILY, familyOfAddr(d.address))
-        .be16(D_PORT, d.port)
-        .u32(D_FWD_METHOD, FWD_NUM[fwd.method])
-        .u32(D_WEIGHT, d.weight);
-      let tunType = 0,
-        tunPort = 0,
-        tunFlags = 0;
-      if (fwd.method === 'tunnel') {
-        const t = fwd.tunnel;
-        tunType = t.type === 'ipip' ? 0 : t.type === 'gue' ? 1 : 2;
-        if (t.type === 'gue') tunPort = t.port;
-        if (t.type !== 'ipip') tunFlags = t.checksum === 'csum' ? 1 : t.checksum === 'remcsum' ? 2 : 0;
-      }
-      w.u8(D_TUN_TYPE, tunType).be16(D_TUN_PORT, tunPort).u16(D_TUN_FLAGS, tunFlags);
-      w.u32(D_U_THRESH, d.upperThreshold).u32(D_L_THRESH, d.lowerThreshold);
-      w.unnest().end();
-      return;
-    }
-    case 'delete-destination':
-      w.begin(CMD.DEL_DEST).nest(A_SERVICE);
-      writeServiceKey(w, op.service);
-      w.unnest().nest(A_DEST);
-      w.bytes(D_ADDR, addressBuffer(op.address))
-        .u16(D_ADDR_FAMILY, familyOfAddr(op.address))
-        .be16(D_PORT, op.port);
-      w.unnest().end();
-      return;
-    case 'zero':
-      w.begin(CMD.ZERO);
-      if (op.service !== undefined) {
-        w.nest(A_SERVICE);
-        writeServiceKey(w, op.service);
-        w.unnest();
-      }
-      w.end();
-      return;
-    case 'flush':
-      w.begin(CMD.FLUSH).end();
-      return;
-    case 'set-timeouts':
-      w.begin(CMD.SET_CONFIG)
-        .u32(A_TIMEOUT_TCP, op.timeouts.tcp)
-        .u32(A_TIMEOUT_TCP_FIN, op.timeouts.tcpFin)
-        .u32(A_TIMEOUT_UDP, op.timeouts.udp)
-        .end();
-      return;
-    case 'start-daemon': {
-      const d = op.daemon;
-      w.begin(CMD.NEW_DAEMON).nest(A_DAEMON);
-      w.u32(DM_STATE, d.state === 'master' ? 1 : 2)
-        .str(DM_MCAST_IFN, d.interface)
-        .u32(DM_SYNC_ID, d.syncId);
-      if (d.maxLength !== undefined) w.u16(DM_SYNC_MAXLEN, d.maxLength);
-      if (d.group !== undefined) {
-        if (d.group.includes(':')) w.bytes(DM_MCAST_GROUP6, addressBuffer(d.group));
-        else w.bytes(DM_MCAST_GROUP, addressBuffer(d.group), 4);
-      }
-      if (d.port !== undefined) w.u16(DM_MCAST_PORT, d.port);
-      if (d.ttl !== undefined) w.u8(DM_MCAST_TTL, d.ttl);
-      w.unnest().end();
-      return;
-    }
-    case 'stop-daemon':
-      w.begin(CMD.DEL_DAEMON)
-        .nest(A_DAEMON)
-        .u32(DM_STATE, op.state === 'master' ? 1 : 2)
-        .unnest()
-        .end();
-      return;
-  }
 }
 
 // ---- reading -------------------------------------------------------------------------------------
@@ -879,7 +612,7 @@ export class Kernel {
   private constructor(
     private readonly Ctor: GenlSocketCtor,
     private readonly sock: NativeGenlSocket,
-    private readonly family: number,
+    private readonly enc: IpvsEncoder,
   ) {}
 
   /** Opens a socket and resolves the IPVS family; KernelError(errno) when that fails. */
@@ -896,22 +629,25 @@ export class Kernel {
       sock.close();
       throw new KernelError(fam.error, fam.message);
     }
-    return new Kernel(Ctor, sock, fam.id);
+    return new Kernel(Ctor, sock, new IpvsEncoder(fam.id));
   }
 
   close(): void {
     this.sock.close();
   }
 
-  private writer(): Writer {
-    return new Writer(this.family);
+  /** The requests that `build` writes, as one buffer. */
+  private request(build: (w: MessageWriter, enc: IpvsEncoder) => void, size = 256): Buffer {
+    const w = new MessageWriter(size);
+    build(w, this.enc);
+    return w.take();
   }
 
   private async one(
-    w: Writer,
+    req: Buffer,
     meanwhile?: () => void,
   ): Promise<{ data: Buffer; start: number; end: number }> {
-    const pending = this.sock.exchange(w.take());
+    const pending = this.sock.exchange(req);
     meanwhile?.();
     const r = await pending;
     if (r.errors[0] !== 0) throw new KernelError(r.errors[0], r.messages[0]);
@@ -919,7 +655,7 @@ export class Kernel {
   }
 
   async info(): Promise<KernelInfo> {
-    const r = await this.one(this.writer().begin(CMD.GET_INFO).end());
+    const r = await this.one(this.request((w, enc) => enc.getInfo(w)));
     let code = 0,
       size = 0;
     if (r.start + 20 <= r.end) {
@@ -936,14 +672,14 @@ export class Kernel {
   }
 
   async timeouts(): Promise<Timeouts> {
-    const r = await this.one(this.writer().begin(CMD.GET_CONFIG).end());
+    const r = await this.one(this.request((w, enc) => enc.getTimeouts(w)));
     const len = r.data.readUInt32LE(r.start);
     const n = new Nest(r.data, r.start + 20, r.start + len, 6);
     return { tcp: n.u32(A_TIMEOUT_TCP), tcpFin: n.u32(A_TIMEOUT_TCP_FIN), udp: n.u32(A_TIMEOUT_UDP) };
   }
 
   async daemons(): Promise<Daemon[]> {
-    const r = await this.one(this.writer().begin(CMD.GET_DAEMON, NLM_F_DUMP).end());
+    const r = await this.one(this.request((w, enc) => enc.dumpDaemons(w)));
     const out: Daemon[] = [];
     eachMessage(r.data, r.start, r.end, A_DAEMON, (b, start, end) => {
       const n = new Nest(b, start, end, 8);
@@ -973,9 +709,12 @@ export class Kernel {
   async services(basic = false): Promise<KernelServiceEntry[]> {
     // the kernel dumps the services (on the addon's I/O thread) while /proc/net/ip_vs is read here
     let table: Map<string, KernelDestinationEntry[] | null> | null = null;
-    const r = await this.one(this.writer().begin(CMD.GET_SERVICE, NLM_F_DUMP).end(), () => {
-      if (basic) table = readProcTable();
-    });
+    const r = await this.one(
+      this.request((w, enc) => enc.dumpServices(w)),
+      () => {
+        if (basic) table = readProcTable();
+      },
+    );
     const svcs: KernelServiceEntry[] = [];
     eachMessage(r.data, r.start, r.end, A_SERVICE, (b, start, end) =>
       svcs.push(decodeService(b, start, end, !basic)),
@@ -992,10 +731,7 @@ export class Kernel {
 
   /** One service by key, or null when the kernel has none. */
   async service(key: ServiceKey): Promise<KernelServiceEntry | null> {
-    const w = this.writer().begin(CMD.GET_SERVICE).nest(A_SERVICE);
-    writeServiceKey(w, key);
-    w.unnest().end();
-    const r = await this.sock.exchange(w.take());
+    const r = await this.sock.exchange(this.request((w, enc) => enc.getService(w, key)));
     if (r.errors[0] !== 0) {
       if (r.errors[0] === 3) return null; // ESRCH
       throw new KernelError(r.errors[0], r.messages[0]);
@@ -1028,13 +764,10 @@ export class Kernel {
   }
 
   private async destinationsOf(sock: NativeGenlSocket, svcs: KernelServiceEntry[]): Promise<void> {
-    const w = this.writer();
-    for (const s of svcs) {
-      w.begin(CMD.GET_DEST, NLM_F_DUMP).nest(A_SERVICE);
-      writeServiceKey(w, s.key);
-      w.unnest().end();
-    }
-    const r = await sock.exchange(w.take());
+    const req = this.request((w, enc) => {
+      for (const s of svcs) enc.dumpDestinations(w, s.key);
+    }, svcs.length * 72);
+    const r = await sock.exchange(req);
     for (let i = 0; i < svcs.length; i++) {
       if (r.errors[i] !== 0) throw new KernelError(r.errors[i], r.messages[i]);
       const svc = svcs[i];
@@ -1050,9 +783,10 @@ export class Kernel {
   /** Applies operations pipelined (the batch path); one {errno, message} per operation. */
   async apply(ops: readonly Operation[]): Promise<{ errno: number; message: string }[]> {
     if (ops.length === 0) return [];
-    const w = this.writer();
-    for (const op of ops) writeOperation(w, op);
-    const r = await this.sock.batch(w.take());
+    const req = this.request((w, enc) => {
+      for (const op of ops) enc.operation(w, op);
+    }, ops.length * 200);
+    const r = await this.sock.batch(req);
     return ops.map((_, i) => ({ errno: r.errors[i], message: r.messages[i] ?? '' }));
   }
 }
