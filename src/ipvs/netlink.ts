@@ -12,6 +12,13 @@ export class NetlinkFormatError extends Error {
 
 const align4 = (n: number) => (n + 3) & ~3;
 
+/** A NUL-terminated string in [start, end) of buf (the whole range without a NUL). */
+export function cString(buf: Buffer, start: number, end: number, encoding: BufferEncoding = 'utf8'): string {
+  let nul = start;
+  while (nul < end && buf[nul] !== 0) nul++;
+  return buf.toString(encoding, start, nul);
+}
+
 /** Appends netlink messages (nlmsghdr + genlmsghdr + attributes) to one growing buffer. */
 export class MessageWriter {
   private buf: Buffer;
@@ -201,8 +208,9 @@ export class Attrs {
       off += align4(len);
     }
   }
-  has(type: number): boolean {
-    return type <= this.max && this.pos[type * 2] >= 0;
+  /** Present, with a payload of at least `size` bytes. */
+  has(type: number, size = 0): boolean {
+    return type <= this.max && this.pos[type * 2] >= 0 && this.pos[type * 2 + 1] >= size;
   }
   offset(type: number): number {
     return this.pos[type * 2];
@@ -230,11 +238,9 @@ export class Attrs {
   u64(type: number, what = 'u64'): bigint {
     return this.buf.readBigUInt64LE(this.need(type, 8, what));
   }
-  string(type: number, what = 'string'): string {
+  string(type: number, what = 'string', encoding: BufferEncoding = 'utf8'): string {
     const at = this.need(type, 0, what);
-    const end = at + this.len(type);
-    const nul = this.buf.indexOf(0, at);
-    return this.buf.toString('utf8', at, nul >= 0 && nul < end ? nul : end);
+    return cString(this.buf, at, at + this.len(type), encoding);
   }
   nested(type: number, max: number, what = 'nested'): Attrs {
     const at = this.need(type, 0, what);
