@@ -4,8 +4,11 @@
 // node:net and the shared IP text functions are loaded on first use: lbctl bundles this module and
 // its start-up should not pay for node:net.
 type NetIp = typeof import('../net/ip');
+type Net = typeof import('node:net');
 let netIpModule: NetIp | undefined;
+let netModule: Net | undefined;
 const netIp = (): NetIp => (netIpModule ??= require('../net/ip') as NetIp);
+const net = (): Net => (netModule ??= require('node:net') as Net);
 
 declare const ipv4Brand: unique symbol;
 declare const ipv6Brand: unique symbol;
@@ -115,8 +118,7 @@ export function writeIpv4Bytes(address: string, out: Buffer, offset: number): bo
 
 /** IPv6 text to bytes: node's validation (no zone index: an IPVS address has none), the shared parser. */
 function parseIpv6(text: string): Buffer | undefined {
-  if (text.includes('%') || !(require('node:net') as typeof import('node:net')).isIPv6(text))
-    return undefined;
+  if (text.includes('%') || !net().isIPv6(text)) return undefined;
   return netIp().ipToBytes(text);
 }
 
