@@ -1,8 +1,14 @@
 // Addresses, ports and firewall marks as validated, canonical values: a value of these types can only
 // come from the parsing functions below, so an Ipv4Address is always a dotted quad, an Ipv6Address always
 // in RFC 5952 form, a Port always an integer in 0..65535 and a FwMark always in 1..2^32-1.
-import { isIPv6 } from 'node:net';
-import { bytesToIp, ipToBytes } from '../net/ip';
+// node:net and the shared IP text functions are loaded on first use: lbctl bundles this module and
+// its start-up should not pay for node:net.
+type NetIp = typeof import('../net/ip');
+type Net = typeof import('node:net');
+let netIpModule: NetIp | undefined;
+let netModule: Net | undefined;
+const netIp = (): NetIp => (netIpModule ??= require('../net/ip') as NetIp);
+const net = (): Net => (netModule ??= require('node:net') as Net);
 
 declare const ipv4Brand: unique symbol;
 declare const ipv6Brand: unique symbol;
@@ -112,11 +118,11 @@ export function writeIpv4Bytes(address: string, out: Buffer, offset: number): bo
 
 /** IPv6 text to bytes: node's validation (no zone index: an IPVS address has none), the shared parser. */
 function parseIpv6(text: string): Buffer | undefined {
-  if (text.includes('%') || !isIPv6(text)) return undefined;
-  return ipToBytes(text);
+  if (text.includes('%') || !net().isIPv6(text)) return undefined;
+  return netIp().ipToBytes(text);
 }
 
 /** RFC 5952 text (the shared formatter). */
 function formatIpv6(b: Buffer): Ipv6Address {
-  return bytesToIp(b) as Ipv6Address;
+  return netIp().bytesToIp(b) as Ipv6Address;
 }

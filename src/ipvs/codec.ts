@@ -52,7 +52,7 @@ import {
   TUNNEL_TYPE_GUE,
   TUNNEL_TYPE_IPIP,
 } from './constants';
-import { Attrs, MessageWriter, NetlinkFormatError, type Message } from './netlink';
+import { Attrs, cString, MessageWriter, NetlinkFormatError, type Message } from './netlink';
 import type {
   Daemon,
   DaemonState,
@@ -63,6 +63,8 @@ import type {
   Netmask,
   Operation,
   Protocol,
+  Counters,
+  ExactStats,
   Service,
   ServiceEntry,
   ServiceFlags,
@@ -87,6 +89,17 @@ export function flagBits(f: ServiceFlags): number {
     (f.sched2 ? SVC_F_SCHED2 : 0) |
     (f.sched3 ? SVC_F_SCHED3 : 0)
   );
+}
+
+/** The service flags of the kernel's flag bits (flagBits() reversed). */
+export function flagsOf(bits: number): ServiceFlags {
+  return {
+    persistent: (bits & SVC_F_PERSISTENT) !== 0,
+    onePacket: (bits & SVC_F_ONEPACKET) !== 0,
+    sched1: (bits & SVC_F_SCHED1) !== 0,
+    sched2: (bits & SVC_F_SCHED2) !== 0,
+    sched3: (bits & SVC_F_SCHED3) !== 0,
+  };
 }
 
 /** The default persistence netmask of a family (a single client address), as ipvsadm uses. */
@@ -348,18 +361,261 @@ export function forwardBits(f: Forward): number {
 }
 
 // ---- decoding ----
+// One parser of the kernel's service and real server attributes: decodeServiceAttrs() and
+// decodeDestinationAttrs() read a nest in one pass into raw fields (numbers as sent, -1 for an absent
+// attribute, strings, addresses and counters as positions in the reply), lenient about what is missing.
+// decodeService() and decodeDestination() build lbd's checked entries on them; lbctl builds ipvsadm's
+// listings on them (its own address text, latin1 strings, exact 64-bit counters, counters skipped).
 
-function familyOfAf(n: number): Family {
-  if (n === AF_INET) return 'inet';
-  if (n === AF_INET6) return 'inet6';
-  throw new NetlinkFormatError(`unknown address family ${n}`);
+/** A service nest as the kernel sent it. The last well-sized occurrence of an attribute wins. */
+export class RawService {
+  af = -1;
+  protocol = -1;
+  /** Offset and length of the address (any length; -1 when absent). */
+  addrAt = -1;
+  addrLen = 0;
+  port = -1;
+  fwmark = 0;
+  flags = 0;
+  timeout = 0;
+  /** The netmask as a little-endian u32 (an IPv4 mask's bytes low to high, an IPv6 prefix), -1 absent. */
+  netmask = -1;
+  /** [at, end) of the scheduler and persistence engine names (NUL-terminated), -1 absent. */
+  schedAt = -1;
+  schedEnd = -1;
+  peAt = -1;
+  peEnd = -1;
+  /** [at, end) of the counters' nest: STATS64 when sent, else STATS; -1 absent. */
+  statsAt = -1;
+  statsEnd = -1;
 }
 
-function protocolOf(n: number): Protocol {
-  if (n === IPPROTO_TCP) return 'tcp';
-  if (n === IPPROTO_UDP) return 'udp';
-  if (n === IPPROTO_SCTP) return 'sctp';
-  throw new NetlinkFormatError(`unknown protocol ${n}`);
+/** A real server nest as the kernel sent it. The last well-sized occurrence of an attribute wins. */
+export class RawDestination {
+  /** Offset and length of the address (any length; -1 when absent). */
+  addrAt = -1;
+  addrLen = 0;
+  af = -1;
+  port = -1;
+  /** The connection flags as sent (the forwarding method in the low bits), -1 absent. */
+  fwd = -1;
+  weight = 0;
+  uThresh = 0;
+  lThresh = 0;
+  active = 0;
+  inactive = 0;
+  persist = 0;
+  tunType = TUNNEL_TYPE_IPIP;
+  tunPort = 0;
+  tunFlags = 0;
+  /** [at, end) of the counters' nest: STATS64 when sent, else STATS; -1 absent. */
+  statsAt = -1;
+  statsEnd = -1;
+}
+
+const u16le = (b: Buffer, at: number) => b[at] | (b[at + 1] << 8);
+
+/** Reads the service nest [start, end) of buf into `out` (reset first), in one pass. */
+export function decodeServiceAttrs(
+  buf: Buffer,
+  start: number,
+  end: number,
+  out = new RawService(),
+): RawService {
+  out.af = out.protocol = out.addrAt = out.port = out.netmask = -1;
+  out.schedAt = out.schedEnd = out.peAt = out.peEnd = -1;
+  out.addrLen = out.fwmark = out.flags = out.timeout = 0;
+  let s64At = -1;
+  let s64End = -1;
+  let s32At = -1;
+  let s32End = -1;
+  let off = start;
+  while (off + 4 <= end) {
+    const len = u16le(buf, off);
+    if (len < 4 || off + len > end) break;
+    const p = off + 4;
+    const n = len - 4;
+    switch (u16le(buf, off + 2) & NLA_TYPE_MASK) {
+      case SvcAttr.AF:
+        if (n >= 2) out.af = u16le(buf, p);
+        break;
+      case SvcAttr.PROTOCOL:
+        if (n >= 2) out.protocol = u16le(buf, p);
+        break;
+      case SvcAttr.ADDR:
+        out.addrAt = p;
+        out.addrLen = n;
+        break;
+      case SvcAttr.PORT:
+        if (n >= 2) out.port = (buf[p] << 8) | buf[p + 1];
+        break;
+      case SvcAttr.FWMARK:
+        if (n >= 4) out.fwmark = buf.readUInt32LE(p);
+        break;
+      case SvcAttr.SCHED_NAME:
+        out.schedAt = p;
+        out.schedEnd = p + n;
+        break;
+      case SvcAttr.PE_NAME:
+        out.peAt = p;
+        out.peEnd = p + n;
+        break;
+      case SvcAttr.FLAGS:
+        if (n >= 4) out.flags = buf.readUInt32LE(p);
+        break;
+      case SvcAttr.TIMEOUT:
+        if (n >= 4) out.timeout = buf.readUInt32LE(p);
+        break;
+      case SvcAttr.NETMASK:
+        if (n >= 4) out.netmask = buf.readUInt32LE(p);
+        break;
+      case SvcAttr.STATS64:
+        s64At = p;
+        s64End = p + n;
+        break;
+      case SvcAttr.STATS:
+        s32At = p;
+        s32End = p + n;
+        break;
+    }
+    off += (len + 3) & ~3;
+  }
+  out.statsAt = s64At >= 0 ? s64At : s32At;
+  out.statsEnd = s64At >= 0 ? s64End : s32End;
+  return out;
+}
+
+/** Reads the real server nest [start, end) of buf into `out` (reset first), in one pass. */
+export function decodeDestinationAttrs(
+  buf: Buffer,
+  start: number,
+  end: number,
+  out = new RawDestination(),
+): RawDestination {
+  out.addrAt = out.af = out.port = out.fwd = -1;
+  out.addrLen = out.weight = out.uThresh = out.lThresh = out.active = out.inactive = out.persist = 0;
+  out.tunType = TUNNEL_TYPE_IPIP;
+  out.tunPort = out.tunFlags = 0;
+  let s64At = -1;
+  let s64End = -1;
+  let s32At = -1;
+  let s32End = -1;
+  let off = start;
+  while (off + 4 <= end) {
+    const len = u16le(buf, off);
+    if (len < 4 || off + len > end) break;
+    const p = off + 4;
+    const n = len - 4;
+    switch (u16le(buf, off + 2) & NLA_TYPE_MASK) {
+      case DestAttr.ADDR:
+        out.addrAt = p;
+        out.addrLen = n;
+        break;
+      case DestAttr.ADDR_FAMILY:
+        if (n >= 2) out.af = u16le(buf, p);
+        break;
+      case DestAttr.PORT:
+        if (n >= 2) out.port = (buf[p] << 8) | buf[p + 1];
+        break;
+      case DestAttr.FWD_METHOD:
+        if (n >= 4) out.fwd = buf.readUInt32LE(p);
+        break;
+      case DestAttr.WEIGHT:
+        if (n >= 4) out.weight = buf.readInt32LE(p);
+        break;
+      case DestAttr.U_THRESH:
+        if (n >= 4) out.uThresh = buf.readUInt32LE(p);
+        break;
+      case DestAttr.L_THRESH:
+        if (n >= 4) out.lThresh = buf.readUInt32LE(p);
+        break;
+      case DestAttr.ACTIVE_CONNS:
+        if (n >= 4) out.active = buf.readUInt32LE(p);
+        break;
+      case DestAttr.INACT_CONNS:
+        if (n >= 4) out.inactive = buf.readUInt32LE(p);
+        break;
+      case DestAttr.PERSIST_CONNS:
+        if (n >= 4) out.persist = buf.readUInt32LE(p);
+        break;
+      case DestAttr.TUN_TYPE:
+        if (n >= 1) out.tunType = buf[p];
+        break;
+      case DestAttr.TUN_PORT:
+        if (n >= 2) out.tunPort = (buf[p] << 8) | buf[p + 1];
+        break;
+      case DestAttr.TUN_FLAGS:
+        if (n >= 2) out.tunFlags = u16le(buf, p);
+        break;
+      case DestAttr.STATS64:
+        s64At = p;
+        s64End = p + n;
+        break;
+      case DestAttr.STATS:
+        s32At = p;
+        s32End = p + n;
+        break;
+    }
+    off += (len + 3) & ~3;
+  }
+  out.statsAt = s64At >= 0 ? s64At : s32At;
+  out.statsEnd = s64At >= 0 ? s64End : s32End;
+  return out;
+}
+
+// The counters of the last stats nest read: payload offset per counter (-1 absent) and whether it has 64 bits.
+const counterAt = new Int32Array(StatsAttr.OUTBPS + 1);
+const counterWide = new Uint8Array(StatsAttr.OUTBPS + 1);
+
+/** The counters of a stats nest [start, end) (STATS64: u64 each, STATS: u32), each read by `read`
+ * (0 when absent or shorter than 4 bytes; the last well-sized occurrence wins). */
+function counters<T>(
+  buf: Buffer,
+  start: number,
+  end: number,
+  read: (buf: Buffer, at: number, wide: boolean) => T,
+  zero: T,
+): Counters<T> {
+  counterAt.fill(-1);
+  let off = start;
+  while (off + 4 <= end) {
+    const len = u16le(buf, off);
+    if (len < 4 || off + len > end) break;
+    const t = u16le(buf, off + 2) & NLA_TYPE_MASK;
+    if (t >= StatsAttr.CONNS && t <= StatsAttr.OUTBPS && len >= 8) {
+      counterAt[t] = off + 4;
+      counterWide[t] = len >= 12 ? 1 : 0;
+    }
+    off += (len + 3) & ~3;
+  }
+  const v = (t: number) => (counterAt[t] < 0 ? zero : read(buf, counterAt[t], counterWide[t] === 1));
+  return {
+    conns: v(StatsAttr.CONNS),
+    inPackets: v(StatsAttr.INPKTS),
+    outPackets: v(StatsAttr.OUTPKTS),
+    inBytes: v(StatsAttr.INBYTES),
+    outBytes: v(StatsAttr.OUTBYTES),
+    cps: v(StatsAttr.CPS),
+    inPps: v(StatsAttr.INPPS),
+    outPps: v(StatsAttr.OUTPPS),
+    inBps: v(StatsAttr.INBPS),
+    outBps: v(StatsAttr.OUTBPS),
+  };
+}
+
+const readNumber = (b: Buffer, at: number, wide: boolean) =>
+  wide ? b.readUInt32LE(at) + b.readUInt32LE(at + 4) * 0x100000000 : b.readUInt32LE(at);
+const readBigint = (b: Buffer, at: number, wide: boolean) =>
+  wide ? b.readBigUInt64LE(at) : BigInt(b.readUInt32LE(at));
+
+/** The counters of a stats nest as numbers (exact below 2^53), as lbd keeps them. */
+export function statsOf(buf: Buffer, start: number, end: number): Stats {
+  return counters(buf, start, end, readNumber, 0);
+}
+
+/** The counters of a stats nest as the kernel's exact 64-bit values. */
+export function exactStatsOf(buf: Buffer, start: number, end: number): ExactStats {
+  return counters(buf, start, end, readBigint, 0n);
 }
 
 const ZERO_STATS: Stats = Object.freeze({
@@ -375,250 +631,108 @@ const ZERO_STATS: Stats = Object.freeze({
   outBps: 0,
 });
 
-function readStats(buf: Buffer, start: number, end: number): Stats {
-  const v = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+/** An IPv4 netmask from its little-endian u32 (RawService.netmask): the dotted quad of its bytes. */
+export function ipv4MaskText(v: number): Ipv4Address {
+  return `${v & 255}.${(v >>> 8) & 255}.${(v >>> 16) & 255}.${v >>> 24}` as Ipv4Address;
+}
+
+function familyOfAf(n: number): Family {
+  if (n === AF_INET) return 'inet';
+  if (n === AF_INET6) return 'inet6';
+  throw new NetlinkFormatError(`unknown address family ${n}`);
+}
+
+function protocolOf(n: number): Protocol {
+  if (n === IPPROTO_TCP) return 'tcp';
+  if (n === IPPROTO_UDP) return 'udp';
+  if (n === IPPROTO_SCTP) return 'sctp';
+  throw new NetlinkFormatError(`unknown protocol ${n}`);
+}
+
+/** The payload offset of the first attribute `type` in [start, end) of buf, or -1; its payload ends at
+ * attrEnd(buf, offset). */
+export function findAttr(buf: Buffer, start: number, end: number, type: number): number {
   let off = start;
   while (off + 4 <= end) {
-    const len = buf.readUInt16LE(off);
-    const t = buf.readUInt16LE(off + 2) & 0x3fff;
-    if (len < 4 || off + len > end) break;
-    if (t >= StatsAttr.CONNS && t <= StatsAttr.OUTBPS) {
-      if (len >= 12) v[t] = buf.readUInt32LE(off + 4) + buf.readUInt32LE(off + 8) * 0x100000000;
-      else if (len >= 8) v[t] = buf.readUInt32LE(off + 4);
-    }
+    const len = u16le(buf, off);
+    if (len < 4 || off + len > end) return -1;
+    if ((u16le(buf, off + 2) & NLA_TYPE_MASK) === type) return off + 4;
     off += (len + 3) & ~3;
   }
+  return -1;
+}
+
+/** The end of the payload of the attribute whose payload starts at `at`. */
+export const attrEnd = (buf: Buffer, at: number): number => at - 4 + u16le(buf, at - 4);
+
+/** The weight, thresholds and connection counts of a real server, as the kernel sent them. */
+export function destinationNumbers(r: RawDestination) {
   return {
-    conns: v[StatsAttr.CONNS],
-    inPackets: v[StatsAttr.INPKTS],
-    outPackets: v[StatsAttr.OUTPKTS],
-    inBytes: v[StatsAttr.INBYTES],
-    outBytes: v[StatsAttr.OUTBYTES],
-    cps: v[StatsAttr.CPS],
-    inPps: v[StatsAttr.INPPS],
-    outPps: v[StatsAttr.OUTPPS],
-    inBps: v[StatsAttr.INBPS],
-    outBps: v[StatsAttr.OUTBPS],
+    weight: r.weight,
+    upperThreshold: r.uThresh,
+    lowerThreshold: r.lThresh,
+    activeConns: r.active,
+    inactiveConns: r.inactive,
+    persistentConns: r.persist,
   };
 }
 
-function cString(buf: Buffer, start: number, end: number): string {
-  let nul = start;
-  while (nul < end && buf[nul] !== 0) nul++;
-  return buf.toString('utf8', start, nul);
-}
+const rawService = new RawService();
+const rawDestination = new RawDestination();
 
-/** A service from a GET_SERVICE reply (IPVS_CMD_ATTR_SERVICE), in one pass over its attributes. Also
- * decodes the service attribute of a request (then without settings). */
+/** A service from a GET_SERVICE reply (IPVS_CMD_ATTR_SERVICE), checked. Also decodes the service
+ * attribute of a request (then without settings). */
 export function decodeService(buf: Buffer, m: Message): ServiceEntry {
-  const nest = findAttr(buf, m, CmdAttr.SERVICE);
-  if (nest === null) throw new NetlinkFormatError('missing service attribute');
-  let af = -1;
-  let proto = -1;
-  let addrAt = -1;
-  let addrLen = 0;
-  let svcPort = -1;
-  let mark = 0;
-  let sched = '';
-  let pe: string | null = null;
-  let bits = 0;
-  let timeout = 0;
-  let maskAt = -1;
-  let stats: Stats = ZERO_STATS;
-  let have64 = false;
-  let off = nest[0];
-  const end = nest[1];
-  while (off + 4 <= end) {
-    const len = buf.readUInt16LE(off);
-    if (len < 4 || off + len > end) break;
-    const t = buf.readUInt16LE(off + 2) & NLA_TYPE_MASK;
-    const p = off + 4;
-    const n = len - 4;
-    switch (t) {
-      case SvcAttr.AF:
-        if (n >= 2) af = buf.readUInt16LE(p);
-        break;
-      case SvcAttr.PROTOCOL:
-        if (n >= 2) proto = buf.readUInt16LE(p);
-        break;
-      case SvcAttr.ADDR:
-        addrAt = p;
-        addrLen = n;
-        break;
-      case SvcAttr.PORT:
-        if (n >= 2) svcPort = buf.readUInt16BE(p);
-        break;
-      case SvcAttr.FWMARK:
-        if (n >= 4) mark = buf.readUInt32LE(p);
-        break;
-      case SvcAttr.SCHED_NAME:
-        sched = cString(buf, p, p + n);
-        break;
-      case SvcAttr.PE_NAME:
-        pe = cString(buf, p, p + n) || null;
-        break;
-      case SvcAttr.FLAGS:
-        if (n >= 4) bits = buf.readUInt32LE(p);
-        break;
-      case SvcAttr.TIMEOUT:
-        if (n >= 4) timeout = buf.readUInt32LE(p);
-        break;
-      case SvcAttr.NETMASK:
-        if (n >= 4) maskAt = p;
-        break;
-      case SvcAttr.STATS64:
-        stats = readStats(buf, p, p + n);
-        have64 = true;
-        break;
-      case SvcAttr.STATS:
-        if (!have64) stats = readStats(buf, p, p + n);
-        break;
-    }
-    off += (len + 3) & ~3;
-  }
-  if (af < 0) throw new NetlinkFormatError('service without address family');
-  const family = familyOfAf(af);
+  const at = findAttr(buf, m.start, m.end, CmdAttr.SERVICE);
+  if (at < 0) throw new NetlinkFormatError('missing service attribute');
+  const r = decodeServiceAttrs(buf, at, attrEnd(buf, at), rawService);
+  if (r.af < 0) throw new NetlinkFormatError('service without address family');
+  const family = familyOfAf(r.af);
   let key: ServiceKey;
-  if (mark !== 0) {
-    key = { protocol: 'fwmark', family, fwmark: toFwmark(mark) };
+  if (r.fwmark !== 0) {
+    key = { protocol: 'fwmark', family, fwmark: toFwmark(r.fwmark) };
   } else {
-    if (proto < 0) throw new NetlinkFormatError('service without protocol');
-    if (addrAt < 0) throw new NetlinkFormatError('service without address');
-    if (svcPort < 0) throw new NetlinkFormatError('service without port');
+    if (r.protocol < 0) throw new NetlinkFormatError('service without protocol');
+    if (r.addrAt < 0) throw new NetlinkFormatError('service without address');
+    if (r.port < 0) throw new NetlinkFormatError('service without port');
     key = {
-      protocol: protocolOf(proto),
-      address: addressFromBytes(family, buf, addrAt, addrLen),
-      port: svcPort as Port,
+      protocol: protocolOf(r.protocol),
+      address: addressFromBytes(family, buf, r.addrAt, r.addrLen),
+      port: r.port as Port,
     };
   }
   let netmask: Netmask;
-  if (maskAt < 0) netmask = defaultNetmask(family);
-  else if (family === 'inet6') netmask = { family: 'inet6', prefix: buf.readUInt32LE(maskAt) };
-  else netmask = { family: 'inet', mask: addressFromBytes('inet', buf, maskAt, 4) as Ipv4Address };
+  if (r.netmask < 0) netmask = defaultNetmask(family);
+  else if (family === 'inet6') netmask = { family: 'inet6', prefix: r.netmask };
+  else netmask = { family: 'inet', mask: ipv4MaskText(r.netmask) };
+  const bits = r.flags;
   return {
     key,
-    scheduler: sched,
-    flags: {
-      persistent: (bits & SVC_F_PERSISTENT) !== 0,
-      onePacket: (bits & SVC_F_ONEPACKET) !== 0,
-      sched1: (bits & SVC_F_SCHED1) !== 0,
-      sched2: (bits & SVC_F_SCHED2) !== 0,
-      sched3: (bits & SVC_F_SCHED3) !== 0,
-    },
+    scheduler: r.schedAt >= 0 ? cString(buf, r.schedAt, r.schedEnd) : '',
+    flags: flagsOf(bits),
     hashed: (bits & SVC_F_HASHED) !== 0,
-    timeout,
+    timeout: r.timeout,
     netmask,
-    pe,
-    stats,
+    pe: r.peAt >= 0 ? cString(buf, r.peAt, r.peEnd) || null : null,
+    stats: r.statsAt >= 0 ? statsOf(buf, r.statsAt, r.statsEnd) : ZERO_STATS,
   };
 }
 
-/** The [offset, end) of the payload of the first top-level attribute `type` of a genl message, or null. */
-function findAttr(buf: Buffer, m: Message, type: number): [number, number] | null {
-  let off = m.start;
-  while (off + 4 <= m.end) {
-    const len = buf.readUInt16LE(off);
-    if (len < 4 || off + len > m.end) return null;
-    if ((buf.readUInt16LE(off + 2) & NLA_TYPE_MASK) === type) return [off + 4, off + len];
-    off += (len + 3) & ~3;
-  }
-  return null;
-}
-
-/** A real server from a GET_DEST reply (IPVS_CMD_ATTR_DEST); `serviceFamily` when ADDR_FAMILY is absent.
- * One pass over the attributes (this runs for every real server of a dump). */
+/** A real server from a GET_DEST reply (IPVS_CMD_ATTR_DEST), checked; `svcFamily` when ADDR_FAMILY is
+ * absent. */
 export function decodeDestination(buf: Buffer, m: Message, svcFamily: Family): DestinationEntry {
-  const nest = findAttr(buf, m, CmdAttr.DEST);
-  if (nest === null) throw new NetlinkFormatError('missing destination attribute');
-  let addrAt = -1;
-  let addrLen = 0;
-  let af = -1;
-  let destPort = -1;
-  let fwd = -1;
-  let weight = 0;
-  let uthresh = 0;
-  let lthresh = 0;
-  let active = 0;
-  let inactive = 0;
-  let persist = 0;
-  let tunType = TUNNEL_TYPE_IPIP;
-  let tunPort = 0;
-  let tunFlags = 0;
-  let stats: Stats = ZERO_STATS;
-  let have64 = false;
-  let off = nest[0];
-  const end = nest[1];
-  while (off + 4 <= end) {
-    const len = buf.readUInt16LE(off);
-    if (len < 4 || off + len > end) break;
-    const t = buf.readUInt16LE(off + 2) & NLA_TYPE_MASK;
-    const p = off + 4;
-    const n = len - 4;
-    switch (t) {
-      case DestAttr.ADDR:
-        addrAt = p;
-        addrLen = n;
-        break;
-      case DestAttr.ADDR_FAMILY:
-        if (n >= 2) af = buf.readUInt16LE(p);
-        break;
-      case DestAttr.PORT:
-        if (n >= 2) destPort = buf.readUInt16BE(p);
-        break;
-      case DestAttr.FWD_METHOD:
-        if (n >= 4) fwd = buf.readUInt32LE(p) & CONN_F_FWD_MASK;
-        break;
-      case DestAttr.WEIGHT:
-        if (n >= 4) weight = buf.readInt32LE(p);
-        break;
-      case DestAttr.U_THRESH:
-        if (n >= 4) uthresh = buf.readUInt32LE(p);
-        break;
-      case DestAttr.L_THRESH:
-        if (n >= 4) lthresh = buf.readUInt32LE(p);
-        break;
-      case DestAttr.ACTIVE_CONNS:
-        if (n >= 4) active = buf.readUInt32LE(p);
-        break;
-      case DestAttr.INACT_CONNS:
-        if (n >= 4) inactive = buf.readUInt32LE(p);
-        break;
-      case DestAttr.PERSIST_CONNS:
-        if (n >= 4) persist = buf.readUInt32LE(p);
-        break;
-      case DestAttr.TUN_TYPE:
-        if (n >= 1) tunType = buf[p];
-        break;
-      case DestAttr.TUN_PORT:
-        if (n >= 2) tunPort = buf.readUInt16BE(p);
-        break;
-      case DestAttr.TUN_FLAGS:
-        if (n >= 2) tunFlags = buf.readUInt16LE(p);
-        break;
-      case DestAttr.STATS64:
-        stats = readStats(buf, p, p + n);
-        have64 = true;
-        break;
-      case DestAttr.STATS:
-        if (!have64) stats = readStats(buf, p, p + n);
-        break;
-    }
-    off += (len + 3) & ~3;
-  }
-  if (addrAt < 0) throw new NetlinkFormatError('destination without address');
-  if (destPort < 0) throw new NetlinkFormatError('destination without port');
-  const family = af >= 0 ? familyOfAf(af) : svcFamily;
+  const at = findAttr(buf, m.start, m.end, CmdAttr.DEST);
+  if (at < 0) throw new NetlinkFormatError('missing destination attribute');
+  const r = decodeDestinationAttrs(buf, at, attrEnd(buf, at), rawDestination);
+  if (r.addrAt < 0) throw new NetlinkFormatError('destination without address');
+  if (r.port < 0) throw new NetlinkFormatError('destination without port');
+  const family = r.af >= 0 ? familyOfAf(r.af) : svcFamily;
   return {
-    address: addressFromBytes(family, buf, addrAt, addrLen),
-    port: destPort as Port,
-    forward: forwardOf(fwd, tunType, tunPort, tunFlags),
-    weight,
-    upperThreshold: uthresh,
-    lowerThreshold: lthresh,
-    activeConns: active,
-    inactiveConns: inactive,
-    persistentConns: persist,
-    stats,
+    address: addressFromBytes(family, buf, r.addrAt, r.addrLen),
+    port: r.port as Port,
+    forward: forwardOf(r.fwd < 0 ? -1 : r.fwd & CONN_F_FWD_MASK, r.tunType, r.tunPort, r.tunFlags),
+    ...destinationNumbers(r),
+    stats: r.statsAt >= 0 ? statsOf(buf, r.statsAt, r.statsEnd) : ZERO_STATS,
   };
 }
 

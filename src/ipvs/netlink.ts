@@ -1,15 +1,23 @@
 // Generic netlink message writing and bounds-checked attribute reading (host byte order, as netlink is).
-import * as os from 'node:os';
 import { addressBytes, writeIpv4Bytes, type IpAddress } from './address';
 import { NLA_F_NESTED, NLA_TYPE_MASK, NLM_F_REQUEST } from './constants';
 
-if (os.endianness() !== 'LE') throw new Error('lbd ipvs: netlink encoding assumes a little-endian host');
+// (the byte order from a typed array, not node:os: lbctl bundles this module and starts faster without it)
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1)
+  throw new Error('lbd ipvs: netlink encoding assumes a little-endian host');
 
 export class NetlinkFormatError extends Error {
   override name = 'NetlinkFormatError';
 }
 
 const align4 = (n: number) => (n + 3) & ~3;
+
+/** A NUL-terminated string in [start, end) of buf (the whole range without a NUL). */
+export function cString(buf: Buffer, start: number, end: number, encoding: BufferEncoding = 'utf8'): string {
+  let nul = start;
+  while (nul < end && buf[nul] !== 0) nul++;
+  return buf.toString(encoding, start, nul);
+}
 
 /** Appends netlink messages (nlmsghdr + genlmsghdr + attributes) to one growing buffer. */
 export class MessageWriter {
@@ -200,8 +208,9 @@ export class Attrs {
       off += align4(len);
     }
   }
-  has(type: number): boolean {
-    return type <= this.max && this.pos[type * 2] >= 0;
+  /** Present, with a payload of at least `size` bytes. */
+  has(type: number, size = 0): boolean {
+    return type <= this.max && this.pos[type * 2] >= 0 && this.pos[type * 2 + 1] >= size;
   }
   offset(type: number): number {
     return this.pos[type * 2];
@@ -229,11 +238,9 @@ export class Attrs {
   u64(type: number, what = 'u64'): bigint {
     return this.buf.readBigUInt64LE(this.need(type, 8, what));
   }
-  string(type: number, what = 'string'): string {
+  string(type: number, what = 'string', encoding: BufferEncoding = 'utf8'): string {
     const at = this.need(type, 0, what);
-    const end = at + this.len(type);
-    const nul = this.buf.indexOf(0, at);
-    return this.buf.toString('utf8', at, nul >= 0 && nul < end ? nul : end);
+    return cString(this.buf, at, at + this.len(type), encoding);
   }
   nested(type: number, max: number, what = 'nested'): Attrs {
     const at = this.need(type, 0, what);

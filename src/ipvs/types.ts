@@ -69,20 +69,25 @@ export interface Destination {
   readonly lowerThreshold: number;
 }
 
-/** Counters (since creation or the last zeroing) and rates (per second, from the kernel's estimator).
- * The kernel's 64-bit values as numbers: exact up to 2^53 (9 PB of bytes). */
-export interface Stats {
-  readonly conns: number;
-  readonly inPackets: number;
-  readonly outPackets: number;
-  readonly inBytes: number;
-  readonly outBytes: number;
-  readonly cps: number;
-  readonly inPps: number;
-  readonly outPps: number;
-  readonly inBps: number;
-  readonly outBps: number;
+/** Counters (since creation or the last zeroing) and rates (per second, from the kernel's estimator) of
+ * a service or real server, as values of type T. */
+export interface Counters<T> {
+  readonly conns: T;
+  readonly inPackets: T;
+  readonly outPackets: T;
+  readonly inBytes: T;
+  readonly outBytes: T;
+  readonly cps: T;
+  readonly inPps: T;
+  readonly outPps: T;
+  readonly inBps: T;
+  readonly outBps: T;
 }
+
+/** The kernel's 64-bit values as numbers: exact up to 2^53 (9 PB of bytes). */
+export type Stats = Counters<number>;
+/** Counters as the kernel's exact 64-bit values. */
+export type ExactStats = Counters<bigint>;
 
 /** A service as read from the kernel. */
 export interface ServiceEntry extends Service {

@@ -6,10 +6,10 @@ import type {
   Daemon,
   DaemonState,
   DestinationEntry,
+  ExactStats,
   Forward,
   Operation,
   Protocol,
-  ServiceFlags,
   ServiceKey,
   Timeouts,
   Tunnel,
@@ -17,97 +17,27 @@ import type {
   Netmask,
 } from '../../ipvs/types';
 import type { FwMark, IpAddress, Port } from '../../ipvs/address';
-import { formatIpv4, inetNtop6, inetPton4, inetPton6 } from './resolve';
+import {
+  attrEnd,
+  decodeDestinationAttrs,
+  decodeServiceAttrs,
+  destinationNumbers,
+  exactStatsOf,
+  findAttr,
+  flagsOf,
+  ipv4MaskText,
+  IpvsEncoder,
+  RawDestination,
+  RawService,
+} from '../../ipvs/codec';
+import { AF_INET, AF_INET6, CmdAttr, DaemonAttr, InfoAttr, SVC_F_HASHED } from '../../ipvs/constants';
+import { Attrs, cString, MessageWriter } from '../../ipvs/netlink';
+import { formatIpv4, inetNtop6 } from './resolve';
 
-// Numbers of include/uapi/linux/ip_vs.h (kept here so that lbctl loads nothing it does not need).
-const CMD = {
-  NEW_SERVICE: 1,
-  SET_SERVICE: 2,
-  DEL_SERVICE: 3,
-  GET_SERVICE: 4,
-  NEW_DEST: 5,
-  SET_DEST: 6,
-  DEL_DEST: 7,
-  GET_DEST: 8,
-  NEW_DAEMON: 9,
-  DEL_DAEMON: 10,
-  GET_DAEMON: 11,
-  SET_CONFIG: 12,
-  GET_CONFIG: 13,
-  GET_INFO: 15,
-  ZERO: 16,
-  FLUSH: 17,
-} as const;
-const A_SERVICE = 1;
-const A_DEST = 2;
-const A_DAEMON = 3;
-const A_TIMEOUT_TCP = 4;
-const A_TIMEOUT_TCP_FIN = 5;
-const A_TIMEOUT_UDP = 6;
-const S_AF = 1,
-  S_PROTOCOL = 2,
-  S_ADDR = 3,
-  S_PORT = 4,
-  S_FWMARK = 5,
-  S_SCHED_NAME = 6,
-  S_FLAGS = 7,
-  S_TIMEOUT = 8,
-  S_NETMASK = 9,
-  S_STATS = 10,
-  S_PE_NAME = 11,
-  S_STATS64 = 12;
-const D_ADDR = 1,
-  D_PORT = 2,
-  D_FWD_METHOD = 3,
-  D_WEIGHT = 4,
-  D_U_THRESH = 5,
-  D_L_THRESH = 6,
-  D_ACTIVE_CONNS = 7,
-  D_INACT_CONNS = 8,
-  D_PERSIST_CONNS = 9,
-  D_STATS = 10,
-  D_ADDR_FAMILY = 11,
-  D_STATS64 = 12,
-  D_TUN_TYPE = 13,
-  D_TUN_PORT = 14,
-  D_TUN_FLAGS = 15;
-const DM_STATE = 1,
-  DM_MCAST_IFN = 2,
-  DM_SYNC_ID = 3,
-  DM_SYNC_MAXLEN = 4,
-  DM_MCAST_GROUP = 5,
-  DM_MCAST_GROUP6 = 6,
-  DM_MCAST_PORT = 7,
-  DM_MCAST_TTL = 8;
-const I_VERSION = 1,
-  I_CONN_TAB_SIZE = 2;
-const NLM_F_DUMP = 0x300;
-const NLA_F_NESTED = 0x8000;
-const AF_INET = 2;
-const AF_INET6 = 10;
-const PROTO_NUM: Record<Protocol, number> = { tcp: 6, udp: 17, sctp: 132 };
-const FWD_NUM = { masq: 0, local: 1, tunnel: 2, route: 3, bypass: 4 } as const;
 const FWD_NAME = ['masq', 'local', 'tunnel', 'route', 'bypass'] as const;
-const SVC_F_PERSISTENT = 0x1,
-  SVC_F_HASHED = 0x2,
-  SVC_F_ONEPACKET = 0x4,
-  SVC_F_SCHED1 = 0x8,
-  SVC_F_SCHED2 = 0x10,
-  SVC_F_SCHED3 = 0x20;
 
 /** Counters as the kernel's 64-bit values, without loss (the model's Stats are numbers). */
-export interface Stats {
-  readonly conns: bigint;
-  readonly inPackets: bigint;
-  readonly outPackets: bigint;
-  readonly inBytes: bigint;
-  readonly outBytes: bigint;
-  readonly cps: bigint;
-  readonly inPps: bigint;
-  readonly outPps: bigint;
-  readonly inBps: bigint;
-  readonly outBps: bigint;
-}
+export type Stats = ExactStats;
 
 /** A service read from the kernel: the model's entry with exact counters, plus the facts that
  * listings need and the model does not carry. */
@@ -153,24 +83,25 @@ export class KernelError extends Error {
   }
 }
 
-interface ExchangeReply {
+export interface ExchangeReply {
   data: Buffer;
   offsets: Uint32Array;
   lengths: Uint32Array;
   errors: Int32Array;
   messages: string[];
 }
-interface BatchReply {
+export interface BatchReply {
   errors: Int32Array;
   messages: string[];
 }
-interface NativeGenlSocket {
+/** The addon's GenlSocket (see native/src/ipvs_addon.cc). */
+export interface NativeGenlSocket {
   resolveFamily(name: string): Promise<{ error: number; message: string; id: number }>;
   exchange(buf: Buffer): Promise<ExchangeReply>;
   batch(buf: Buffer, window?: number): Promise<BatchReply>;
   close(): void;
 }
-type GenlSocketCtor = new (timeoutMs?: number) => NativeGenlSocket;
+export type GenlSocketCtor = new (timeoutMs?: number) => NativeGenlSocket;
 
 function socketClass(): GenlSocketCtor {
   // Loaded lazily: the addon is only needed when lbctl talks to the kernel. The build's own file
@@ -198,313 +129,9 @@ function socketClass(): GenlSocketCtor {
   return nativeModule<{ GenlSocket: GenlSocketCtor }>('ipvs').GenlSocket;
 }
 
-// ---- message writing ---------------------------------------------------------------------------
-
-class Writer {
-  buf = Buffer.allocUnsafe(1 << 16);
-  off = 0;
-  private msg = -1;
-  private nests: number[] = [];
-  constructor(private readonly family: number) {}
-  private reserve(n: number): void {
-    if (this.off + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.off + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.off);
-    this.buf = next;
-  }
-  begin(cmd: number, flags = 0): this {
-    this.reserve(20);
-    this.msg = this.off;
-    const b = this.buf;
-    b.writeUInt32LE(0, this.off);
-    b.writeUInt16LE(this.family, this.off + 4);
-    b.writeUInt16LE(flags | 1, this.off + 6);
-    b.writeUInt32LE(0, this.off + 8);
-    b.writeUInt32LE(0, this.off + 12);
-    b[this.off + 16] = cmd;
-    b[this.off + 17] = 1;
-    b.writeUInt16LE(0, this.off + 18);
-    this.off += 20;
-    return this;
-  }
-  end(): this {
-    this.buf.writeUInt32LE(this.off - this.msg, this.msg);
-    return this;
-  }
-  private attr(type: number, len: number): number {
-    const total = 4 + len;
-    const padded = (total + 3) & ~3;
-    this.reserve(padded);
-    this.buf.writeUInt16LE(total, this.off);
-    this.buf.writeUInt16LE(type, this.off + 2);
-    this.buf.fill(0, this.off + 4, this.off + padded);
-    const at = this.off + 4;
-    this.off += padded;
-    return at;
-  }
-  u8(t: number, v: number): this {
-    const at = this.attr(t, 1);
-    this.buf[at] = v;
-    return this;
-  }
-  u16(t: number, v: number): this {
-    const at = this.attr(t, 2);
-    this.buf.writeUInt16LE(v, at);
-    return this;
-  }
-  be16(t: number, v: number): this {
-    const at = this.attr(t, 2);
-    this.buf.writeUInt16BE(v, at);
-    return this;
-  }
-  u32(t: number, v: number): this {
-    const at = this.attr(t, 4);
-    this.buf.writeUInt32LE(v >>> 0, at);
-    return this;
-  }
-  bytes(t: number, b: Buffer, len = b.length): this {
-    const at = this.attr(t, len);
-    b.copy(this.buf, at, 0, Math.min(len, b.length));
-    return this;
-  }
-  str(t: number, s: string): this {
-    const n = Buffer.byteLength(s);
-    const at = this.attr(t, n + 1);
-    this.buf.write(s, at);
-    this.buf[at + n] = 0;
-    return this;
-  }
-  flags(t: number, flags: number, mask: number): this {
-    const at = this.attr(t, 8);
-    this.buf.writeUInt32LE(flags >>> 0, at);
-    this.buf.writeUInt32LE(mask >>> 0, at + 4);
-    return this;
-  }
-  nest(t: number): this {
-    this.reserve(4);
-    this.nests.push(this.off);
-    this.buf.writeUInt16LE(t | NLA_F_NESTED, this.off + 2);
-    this.off += 4;
-    return this;
-  }
-  unnest(): this {
-    const s = this.nests.pop() as number;
-    this.buf.writeUInt16LE(this.off - s, s);
-    return this;
-  }
-  take(): Buffer {
-    return this.buf.subarray(0, this.off);
-  }
-}
-
-/** 16 bytes of an address (IPv4 in the first 4). */
-export function addressBuffer(address: string): Buffer {
-  const b = Buffer.alloc(16);
-  if (address.includes(':')) {
-    const v6 = inetPton6(address);
-    if (v6 === null) throw new Error(`invalid IPv6 address '${address}'`);
-    v6.copy(b);
-  } else {
-    const v4 = inetPton4(address);
-    if (v4 === null) throw new Error(`invalid IPv4 address '${address}'`);
-    b.writeUInt32BE(v4, 0);
-  }
-  return b;
-}
-
-const familyOfAddr = (a: string) => (a.includes(':') ? AF_INET6 : AF_INET);
-
-function writeServiceKey(w: Writer, key: ServiceKey): void {
-  if (key.protocol === 'fwmark') {
-    w.u16(S_AF, key.family === 'inet6' ? AF_INET6 : AF_INET).u32(S_FWMARK, key.fwmark);
-  } else {
-    w.u16(S_AF, familyOfAddr(key.address))
-      .u16(S_PROTOCOL, PROTO_NUM[key.protocol])
-      .bytes(S_ADDR, addressBuffer(key.address))
-      .be16(S_PORT, key.port);
-  }
-}
-
-export function flagsNumber(f: ServiceFlags): number {
-  return (
-    (f.persistent ? SVC_F_PERSISTENT : 0) |
-    (f.onePacket ? SVC_F_ONEPACKET : 0) |
-    (f.sched1 ? SVC_F_SCHED1 : 0) |
-    (f.sched2 ? SVC_F_SCHED2 : 0) |
-    (f.sched3 ? SVC_F_SCHED3 : 0)
-  );
-}
-
-function netmaskNumber(n: Netmask): number {
-  if (n.family === 'inet6') return n.prefix;
-  const v = inetPton4(n.mask);
-  return v === null
-    ? 0xffffffff
-    : Buffer.from([v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255]).readUInt32LE(0);
-}
-
-function writeOperation(w: Writer, op: Operation): void {
-  switch (op.op) {
-    case 'add-service':
-    case 'edit-service': {
-      const s = op.service;
-      w.begin(op.op === 'add-service' ? CMD.NEW_SERVICE : CMD.SET_SERVICE).nest(A_SERVICE);
-      writeServiceKey(w, s.key);
-      w.str(S_SCHED_NAME, s.scheduler);
-      if (s.pe !== null) w.str(S_PE_NAME, s.pe);
-      w.flags(S_FLAGS, flagsNumber(s.flags), 0xffffffff)
-        .u32(S_TIMEOUT, s.timeout)
-        .u32(S_NETMASK, netmaskNumber(s.netmask));
-      w.unnest().end();
-      return;
-    }
-    case 'delete-service':
-      w.begin(CMD.DEL_SERVICE).nest(A_SERVICE);
-      writeServiceKey(w, op.key);
-      w.unnest().end();
-      return;
-    case 'add-destination':
-    case 'edit-destination': {
-      const d = op.destination;
-      w.begin(op.op === 'add-destination' ? CMD.NEW_DEST : CMD.SET_DEST).nest(A_SERVICE);
-      writeServiceKey(w, op.service);
-      w.unnest().nest(A_DEST);
-      const fwd = d.forward;
-      w.bytes(D_ADDR, addressBuffer(d.address))
-        .u16(D_ADDR_FAMILY, familyOfAddr(d.address))
-        .be16(D_PORT, d.port)
-        .u32(D_FWD_METHOD, FWD_NUM[fwd.method])
-        .u32(D_WEIGHT, d.weight);
-      let tunType = 0,
-        tunPort = 0,
-        tunFlags = 0;
-      if (fwd.method === 'tunnel') {
-        const t = fwd.tunnel;
-        tunType = t.type === 'ipip' ? 0 : t.type === 'gue' ? 1 : 2;
-        if (t.type === 'gue') tunPort = t.port;
-        if (t.type !== 'ipip') tunFlags = t.checksum === 'csum' ? 1 : t.checksum === 'remcsum' ? 2 : 0;
-      }
-      w.u8(D_TUN_TYPE, tunType).be16(D_TUN_PORT, tunPort).u16(D_TUN_FLAGS, tunFlags);
-      w.u32(D_U_THRESH, d.upperThreshold).u32(D_L_THRESH, d.lowerThreshold);
-      w.unnest().end();
-      return;
-    }
-    case 'delete-destination':
-      w.begin(CMD.DEL_DEST).nest(A_SERVICE);
-      writeServiceKey(w, op.service);
-      w.unnest().nest(A_DEST);
-      w.bytes(D_ADDR, addressBuffer(op.address))
-        .u16(D_ADDR_FAMILY, familyOfAddr(op.address))
-        .be16(D_PORT, op.port);
-      w.unnest().end();
-      return;
-    case 'zero':
-      w.begin(CMD.ZERO);
-      if (op.service !== undefined) {
-        w.nest(A_SERVICE);
-        writeServiceKey(w, op.service);
-        w.unnest();
-      }
-      w.end();
-      return;
-    case 'flush':
-      w.begin(CMD.FLUSH).end();
-      return;
-    case 'set-timeouts':
-      w.begin(CMD.SET_CONFIG)
-        .u32(A_TIMEOUT_TCP, op.timeouts.tcp)
-        .u32(A_TIMEOUT_TCP_FIN, op.timeouts.tcpFin)
-        .u32(A_TIMEOUT_UDP, op.timeouts.udp)
-        .end();
-      return;
-    case 'start-daemon': {
-      const d = op.daemon;
-      w.begin(CMD.NEW_DAEMON).nest(A_DAEMON);
-      w.u32(DM_STATE, d.state === 'master' ? 1 : 2)
-        .str(DM_MCAST_IFN, d.interface)
-        .u32(DM_SYNC_ID, d.syncId);
-      if (d.maxLength !== undefined) w.u16(DM_SYNC_MAXLEN, d.maxLength);
-      if (d.group !== undefined) {
-        if (d.group.includes(':')) w.bytes(DM_MCAST_GROUP6, addressBuffer(d.group));
-        else w.bytes(DM_MCAST_GROUP, addressBuffer(d.group), 4);
-      }
-      if (d.port !== undefined) w.u16(DM_MCAST_PORT, d.port);
-      if (d.ttl !== undefined) w.u8(DM_MCAST_TTL, d.ttl);
-      w.unnest().end();
-      return;
-    }
-    case 'stop-daemon':
-      w.begin(CMD.DEL_DAEMON)
-        .nest(A_DAEMON)
-        .u32(DM_STATE, op.state === 'master' ? 1 : 2)
-        .unnest()
-        .end();
-      return;
-  }
-}
-
 // ---- reading -------------------------------------------------------------------------------------
-
-/** A NUL-terminated string in [at, end) of b. */
-function cString(b: Buffer, at: number, end: number): string {
-  let z = at;
-  while (z < end && b[z] !== 0) z++;
-  return b.toString('latin1', at, z);
-}
-
-/** Attribute offsets of one nest: pos[type] = payload offset, len[type] = payload length (-1 absent). */
-class Nest {
-  readonly pos: number[];
-  readonly len: number[];
-  constructor(
-    readonly b: Buffer,
-    start: number,
-    end: number,
-    max: number,
-  ) {
-    const pos = new Array<number>(max + 1).fill(-1);
-    const len = new Array<number>(max + 1).fill(-1);
-    let off = start;
-    while (off + 4 <= end) {
-      const l = b[off] | (b[off + 1] << 8);
-      const t = (b[off + 2] | (b[off + 3] << 8)) & 0x3fff;
-      if (l < 4 || off + l > end) break;
-      if (t <= max) {
-        pos[t] = off + 4;
-        len[t] = l - 4;
-      }
-      off += (l + 3) & ~3;
-    }
-    this.pos = pos;
-    this.len = len;
-  }
-  has(t: number, size = 0): boolean {
-    return this.pos[t] >= 0 && this.len[t] >= size;
-  }
-  u8(t: number, d = 0): number {
-    return this.has(t, 1) ? this.b[this.pos[t]] : d;
-  }
-  u16(t: number, d = 0): number {
-    return this.has(t, 2) ? this.b.readUInt16LE(this.pos[t]) : d;
-  }
-  be16(t: number, d = 0): number {
-    return this.has(t, 2) ? this.b.readUInt16BE(this.pos[t]) : d;
-  }
-  u32(t: number, d = 0): number {
-    return this.has(t, 4) ? this.b.readUInt32LE(this.pos[t]) : d;
-  }
-  u64(t: number): bigint {
-    return this.has(t, 8) ? this.b.readBigUInt64LE(this.pos[t]) : this.has(t, 4) ? BigInt(this.u32(t)) : 0n;
-  }
-  str(t: number): string {
-    return this.has(t) ? cString(this.b, this.pos[t], this.pos[t] + this.len[t]) : '';
-  }
-  nest(t: number, max: number): Nest | null {
-    return this.has(t) ? new Nest(this.b, this.pos[t], this.pos[t] + this.len[t], max) : null;
-  }
-}
+// The attributes are parsed by the shared raw decoder (src/ipvs/codec.ts); what ipvsadm's listings need
+// is built here: lenient defaults for what is missing, glibc's IPv6 text, latin1 strings, exact counters.
 
 const ZERO_STATS: Stats = {
   conns: 0n,
@@ -519,26 +146,6 @@ const ZERO_STATS: Stats = {
   outBps: 0n,
 };
 
-function readStats(n: Nest, t64: number, t32: number): Stats {
-  const s = n.nest(t64, 10) ?? n.nest(t32, 10);
-  return s === null ? ZERO_STATS : statsOfNest(s);
-}
-
-function statsOfNest(s: Nest): Stats {
-  return {
-    conns: s.u64(1),
-    inPackets: s.u64(2),
-    outPackets: s.u64(3),
-    inBytes: s.u64(4),
-    outBytes: s.u64(5),
-    cps: s.u64(6),
-    inPps: s.u64(7),
-    outPps: s.u64(8),
-    inBps: s.u64(9),
-    outBps: s.u64(10),
-  };
-}
-
 function addrText(family: number, b: Buffer, at: number): { text: string; bytes: Buffer<ArrayBufferLike> } {
   // a view into the reply (kept alive by the entries, which is what a listing wants anyway)
   if (family === AF_INET6) {
@@ -548,71 +155,17 @@ function addrText(family: number, b: Buffer, at: number): { text: string; bytes:
   return { text: `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`, bytes: b.subarray(at, at + 4) };
 }
 
-/** A service nest [start, end) of b, read in one pass over its attributes (the hot path of a big
- * listing: no per-attribute tables). The last of a repeated attribute wins. */
+const rawService = new RawService();
+const rawDestination = new RawDestination();
+
+/** A service nest [start, end) of b (the hot path of a big listing); `withStats` false: counters not read. */
 function decodeService(b: Buffer, start: number, end: number, withStats = true): KernelServiceEntry {
-  let af = 0,
-    fwmark = 0,
-    protoNum = 0,
-    portValue = 0,
-    addrAt = -1,
-    rawFlags = 0,
-    timeout = 0,
-    rawNetmask = 0,
-    schedAt = -1,
-    schedEnd = -1,
-    peAt = -1,
-    peEnd = -1,
-    statsNest: Nest | null = null,
-    stats64Nest: Nest | null = null;
-  let off = start;
-  while (off + 4 <= end) {
-    const l = b[off] | (b[off + 1] << 8);
-    if (l < 4 || off + l > end) break;
-    const at = off + 4;
-    const n = l - 4;
-    switch ((b[off + 2] | (b[off + 3] << 8)) & 0x3fff) {
-      case S_AF:
-        if (n >= 2) af = b[at] | (b[at + 1] << 8);
-        break;
-      case S_PROTOCOL:
-        if (n >= 2) protoNum = b[at] | (b[at + 1] << 8);
-        break;
-      case S_ADDR:
-        if (n >= 4) addrAt = at;
-        break;
-      case S_PORT:
-        if (n >= 2) portValue = (b[at] << 8) | b[at + 1];
-        break;
-      case S_FWMARK:
-        if (n >= 4) fwmark = b.readUInt32LE(at);
-        break;
-      case S_SCHED_NAME:
-        schedAt = at;
-        schedEnd = at + n;
-        break;
-      case S_FLAGS:
-        if (n >= 4) rawFlags = b.readUInt32LE(at);
-        break;
-      case S_TIMEOUT:
-        if (n >= 4) timeout = b.readUInt32LE(at);
-        break;
-      case S_NETMASK:
-        if (n >= 4) rawNetmask = b.readUInt32LE(at);
-        break;
-      case S_PE_NAME:
-        peAt = at;
-        peEnd = at + n;
-        break;
-      case S_STATS:
-        if (withStats) statsNest = new Nest(b, at, at + n, 10);
-        break;
-      case S_STATS64:
-        if (withStats) stats64Nest = new Nest(b, at, at + n, 10);
-        break;
-    }
-    off += (l + 3) & ~3;
-  }
+  const r = decodeServiceAttrs(b, start, end, rawService);
+  const af = r.af < 0 ? 0 : r.af;
+  const protoNum = r.protocol < 0 ? 0 : r.protocol;
+  const portValue = r.port < 0 ? 0 : r.port;
+  const rawNetmask = r.netmask < 0 ? 0 : r.netmask;
+  const { fwmark, flags: rawFlags } = r;
   const family = af === AF_INET6 ? 'inet6' : 'inet';
   let key: ServiceKey;
   let addrBytes: Buffer<ArrayBufferLike>;
@@ -621,8 +174,8 @@ function decodeService(b: Buffer, start: number, end: number, withStats = true):
     key = { protocol: 'fwmark', family, fwmark: fwmark as FwMark };
   } else {
     const a =
-      addrAt >= 0
-        ? addrText(af, b, addrAt)
+      r.addrAt >= 0 && r.addrLen >= 4
+        ? addrText(af, b, r.addrAt)
         : { text: '0.0.0.0', bytes: Buffer.alloc(af === AF_INET6 ? 16 : 4) };
     addrBytes = a.bytes;
     const protocol: Protocol = protoNum === 17 ? 'udp' : protoNum === 132 ? 'sctp' : 'tcp';
@@ -631,28 +184,17 @@ function decodeService(b: Buffer, start: number, end: number, withStats = true):
   const netmask: Netmask =
     family === 'inet6'
       ? { family: 'inet6', prefix: rawNetmask }
-      : {
-          family: 'inet',
-          // the kernel's big-endian mask read as a little-endian u32: its bytes low to high
-          mask: `${rawNetmask & 255}.${(rawNetmask >>> 8) & 255}.${(rawNetmask >>> 16) & 255}.${rawNetmask >>> 24}` as never,
-        };
-  const pe = peAt >= 0 ? cString(b, peAt, peEnd) : '';
-  const statsOf = stats64Nest ?? statsNest;
+      : { family: 'inet', mask: ipv4MaskText(rawNetmask) };
+  const pe = r.peAt >= 0 ? cString(b, r.peAt, r.peEnd, 'latin1') : '';
   return {
     key,
-    scheduler: schedAt >= 0 ? cString(b, schedAt, schedEnd) : '',
-    flags: {
-      persistent: (rawFlags & SVC_F_PERSISTENT) !== 0,
-      onePacket: (rawFlags & SVC_F_ONEPACKET) !== 0,
-      sched1: (rawFlags & SVC_F_SCHED1) !== 0,
-      sched2: (rawFlags & SVC_F_SCHED2) !== 0,
-      sched3: (rawFlags & SVC_F_SCHED3) !== 0,
-    },
+    scheduler: r.schedAt >= 0 ? cString(b, r.schedAt, r.schedEnd, 'latin1') : '',
+    flags: flagsOf(rawFlags),
     hashed: (rawFlags & SVC_F_HASHED) !== 0,
-    timeout,
+    timeout: r.timeout,
     netmask,
     pe: pe === '' ? null : pe,
-    stats: statsOf !== null ? statsOfNest(statsOf) : ZERO_STATS,
+    stats: withStats && r.statsAt >= 0 ? exactStatsOf(b, r.statsAt, r.statsEnd) : ZERO_STATS,
     destinations: [],
     rawFlags,
     family,
@@ -664,17 +206,18 @@ function decodeService(b: Buffer, start: number, end: number, withStats = true):
   };
 }
 
-function decodeDest(n: Nest, svcAf: number): KernelDestinationEntry {
-  const af = n.u16(D_ADDR_FAMILY, svcAf);
-  const a = n.has(D_ADDR, 4)
-    ? addrText(af, n.b, n.pos[D_ADDR])
-    : { text: '0.0.0.0', bytes: Buffer.alloc(af === AF_INET6 ? 16 : 4) };
-  const fwdNum = n.u32(D_FWD_METHOD) & 7;
-  const tunType = n.u8(D_TUN_TYPE);
-  const tunPort = n.be16(D_TUN_PORT);
-  const tunFlags = n.u16(D_TUN_FLAGS);
+/** A real server nest [start, end) of b; `svcAf` when it has no address family. */
+function decodeDest(b: Buffer, start: number, end: number, svcAf: number): KernelDestinationEntry {
+  const r = decodeDestinationAttrs(b, start, end, rawDestination);
+  const af = r.af < 0 ? svcAf : r.af;
+  const a =
+    r.addrAt >= 0 && r.addrLen >= 4
+      ? addrText(af, b, r.addrAt)
+      : { text: '0.0.0.0', bytes: Buffer.alloc(af === AF_INET6 ? 16 : 4) };
+  const fwdNum = r.fwd < 0 ? 0 : r.fwd;
+  const { tunType, tunPort, tunFlags } = r;
   let forward: Forward;
-  if (fwdNum === 2) {
+  if ((fwdNum & 7) === 2) {
     const checksum = tunFlags & 2 ? 'remcsum' : tunFlags & 1 ? 'csum' : 'nocsum';
     let tunnel: Tunnel;
     if (tunType === 1) tunnel = { type: 'gue', port: tunPort as Port, checksum };
@@ -682,22 +225,19 @@ function decodeDest(n: Nest, svcAf: number): KernelDestinationEntry {
     else tunnel = { type: 'ipip' };
     forward = { method: 'tunnel', tunnel };
   } else {
-    forward = { method: (FWD_NAME[fwdNum] ?? 'route') as Exclude<Forward['method'], 'tunnel'> } as Forward;
+    forward = {
+      method: (FWD_NAME[fwdNum & 7] ?? 'route') as Exclude<Forward['method'], 'tunnel'>,
+    } as Forward;
   }
   return {
     address: a.text as IpAddress,
-    port: n.be16(D_PORT) as Port,
+    port: (r.port < 0 ? 0 : r.port) as Port,
     forward,
-    weight: n.u32(D_WEIGHT) | 0,
-    upperThreshold: n.u32(D_U_THRESH),
-    lowerThreshold: n.u32(D_L_THRESH),
-    activeConns: n.u32(D_ACTIVE_CONNS),
-    inactiveConns: n.u32(D_INACT_CONNS),
-    persistentConns: n.u32(D_PERSIST_CONNS),
-    stats: readStats(n, D_STATS64, D_STATS),
+    ...destinationNumbers(r),
+    stats: r.statsAt >= 0 ? exactStatsOf(b, r.statsAt, r.statsEnd) : ZERO_STATS,
     family: af === AF_INET6 ? 'inet6' : 'inet',
     addrBytes: a.bytes,
-    fwdNum: n.u32(D_FWD_METHOD),
+    fwdNum,
     tunType,
     tunPort,
     tunFlags,
@@ -717,17 +257,8 @@ function eachMessage(
     const len = b.readUInt32LE(off);
     if (len < 20 || off + len > end) break;
     // the first top-level attribute `attr` (the only one in IPVS replies)
-    const msgEnd = off + len;
-    let a = off + 20;
-    while (a + 4 <= msgEnd) {
-      const l = b[a] | (b[a + 1] << 8);
-      if (l < 4 || a + l > msgEnd) break;
-      if (((b[a + 2] | (b[a + 3] << 8)) & 0x3fff) === attr) {
-        fn(b, a + 4, a + l);
-        break;
-      }
-      a += (l + 3) & ~3;
-    }
+    const at = findAttr(b, off + 20, off + len, attr);
+    if (at >= 0) fn(b, at, attrEnd(b, at));
     off += (len + 3) & ~3;
   }
 }
@@ -879,12 +410,12 @@ export class Kernel {
   private constructor(
     private readonly Ctor: GenlSocketCtor,
     private readonly sock: NativeGenlSocket,
-    private readonly family: number,
+    private readonly enc: IpvsEncoder,
   ) {}
 
-  /** Opens a socket and resolves the IPVS family; KernelError(errno) when that fails. */
-  static async open(): Promise<Kernel> {
-    const Ctor = socketClass();
+  /** Opens a socket (of the addon's class, or `Ctor`) and resolves the IPVS family; KernelError(errno)
+   * when that fails. */
+  static async open(Ctor: GenlSocketCtor = socketClass()): Promise<Kernel> {
     let sock: NativeGenlSocket;
     try {
       sock = new Ctor();
@@ -896,22 +427,25 @@ export class Kernel {
       sock.close();
       throw new KernelError(fam.error, fam.message);
     }
-    return new Kernel(Ctor, sock, fam.id);
+    return new Kernel(Ctor, sock, new IpvsEncoder(fam.id));
   }
 
   close(): void {
     this.sock.close();
   }
 
-  private writer(): Writer {
-    return new Writer(this.family);
+  /** The requests that `build` writes, as one buffer. */
+  private request(build: (w: MessageWriter, enc: IpvsEncoder) => void, size = 256): Buffer {
+    const w = new MessageWriter(size);
+    build(w, this.enc);
+    return w.take();
   }
 
   private async one(
-    w: Writer,
+    req: Buffer,
     meanwhile?: () => void,
   ): Promise<{ data: Buffer; start: number; end: number }> {
-    const pending = this.sock.exchange(w.take());
+    const pending = this.sock.exchange(req);
     meanwhile?.();
     const r = await pending;
     if (r.errors[0] !== 0) throw new KernelError(r.errors[0], r.messages[0]);
@@ -919,14 +453,14 @@ export class Kernel {
   }
 
   async info(): Promise<KernelInfo> {
-    const r = await this.one(this.writer().begin(CMD.GET_INFO).end());
+    const r = await this.one(this.request((w, enc) => enc.getInfo(w)));
     let code = 0,
       size = 0;
     if (r.start + 20 <= r.end) {
       const len = r.data.readUInt32LE(r.start);
-      const n = new Nest(r.data, r.start + 20, r.start + len, 2);
-      code = n.u32(I_VERSION);
-      size = n.u32(I_CONN_TAB_SIZE);
+      const a = new Attrs(r.data, r.start + 20, r.start + len, InfoAttr.CONN_TAB_SIZE);
+      code = a.optU32(InfoAttr.VERSION, 0);
+      size = a.optU32(InfoAttr.CONN_TAB_SIZE, 0);
     }
     return {
       version: `${(code >> 16) & 0xff}.${(code >> 8) & 0xff}.${code & 0xff}`,
@@ -936,30 +470,35 @@ export class Kernel {
   }
 
   async timeouts(): Promise<Timeouts> {
-    const r = await this.one(this.writer().begin(CMD.GET_CONFIG).end());
+    const r = await this.one(this.request((w, enc) => enc.getTimeouts(w)));
     const len = r.data.readUInt32LE(r.start);
-    const n = new Nest(r.data, r.start + 20, r.start + len, 6);
-    return { tcp: n.u32(A_TIMEOUT_TCP), tcpFin: n.u32(A_TIMEOUT_TCP_FIN), udp: n.u32(A_TIMEOUT_UDP) };
+    const a = new Attrs(r.data, r.start + 20, r.start + len, CmdAttr.TIMEOUT_UDP);
+    return {
+      tcp: a.optU32(CmdAttr.TIMEOUT_TCP, 0),
+      tcpFin: a.optU32(CmdAttr.TIMEOUT_TCP_FIN, 0),
+      udp: a.optU32(CmdAttr.TIMEOUT_UDP, 0),
+    };
   }
 
   async daemons(): Promise<Daemon[]> {
-    const r = await this.one(this.writer().begin(CMD.GET_DAEMON, NLM_F_DUMP).end());
+    const r = await this.one(this.request((w, enc) => enc.dumpDaemons(w)));
     const out: Daemon[] = [];
-    eachMessage(r.data, r.start, r.end, A_DAEMON, (b, start, end) => {
-      const n = new Nest(b, start, end, 8);
-      const state: DaemonState = n.u32(DM_STATE) & 1 ? 'master' : 'backup';
+    eachMessage(r.data, r.start, r.end, CmdAttr.DAEMON, (b, start, end) => {
+      const a = new Attrs(b, start, end, DaemonAttr.MCAST_TTL);
+      const state: DaemonState = a.optU32(DaemonAttr.STATE, 0) & 1 ? 'master' : 'backup';
       let group: IpAddress | undefined;
-      if (n.has(DM_MCAST_GROUP6, 16)) group = inetNtop6(n.b, n.pos[DM_MCAST_GROUP6]) as IpAddress;
-      else if (n.has(DM_MCAST_GROUP, 4))
-        group = formatIpv4(n.b.readUInt32BE(n.pos[DM_MCAST_GROUP])) as IpAddress;
+      if (a.has(DaemonAttr.MCAST_GROUP6, 16))
+        group = inetNtop6(b, a.offset(DaemonAttr.MCAST_GROUP6)) as IpAddress;
+      else if (a.has(DaemonAttr.MCAST_GROUP, 4))
+        group = formatIpv4(b.readUInt32BE(a.offset(DaemonAttr.MCAST_GROUP))) as IpAddress;
       out.push({
         state,
-        interface: n.str(DM_MCAST_IFN),
-        syncId: n.u32(DM_SYNC_ID),
-        ...(n.has(DM_SYNC_MAXLEN, 2) ? { maxLength: n.u16(DM_SYNC_MAXLEN) } : {}),
+        interface: a.has(DaemonAttr.MCAST_IFN) ? a.string(DaemonAttr.MCAST_IFN, 'interface', 'latin1') : '',
+        syncId: a.optU32(DaemonAttr.SYNC_ID, 0),
+        ...(a.has(DaemonAttr.SYNC_MAXLEN, 2) ? { maxLength: a.optU16(DaemonAttr.SYNC_MAXLEN, 0) } : {}),
         ...(group !== undefined ? { group } : {}),
-        ...(n.has(DM_MCAST_PORT, 2) ? { port: n.u16(DM_MCAST_PORT) as Port } : {}),
-        ...(n.has(DM_MCAST_TTL, 1) ? { ttl: n.u8(DM_MCAST_TTL) } : {}),
+        ...(a.has(DaemonAttr.MCAST_PORT, 2) ? { port: a.optU16(DaemonAttr.MCAST_PORT, 0) as Port } : {}),
+        ...(a.has(DaemonAttr.MCAST_TTL, 1) ? { ttl: a.optU8(DaemonAttr.MCAST_TTL, 0) } : {}),
       });
     });
     return out;
@@ -973,11 +512,14 @@ export class Kernel {
   async services(basic = false): Promise<KernelServiceEntry[]> {
     // the kernel dumps the services (on the addon's I/O thread) while /proc/net/ip_vs is read here
     let table: Map<string, KernelDestinationEntry[] | null> | null = null;
-    const r = await this.one(this.writer().begin(CMD.GET_SERVICE, NLM_F_DUMP).end(), () => {
-      if (basic) table = readProcTable();
-    });
+    const r = await this.one(
+      this.request((w, enc) => enc.dumpServices(w)),
+      () => {
+        if (basic) table = readProcTable();
+      },
+    );
     const svcs: KernelServiceEntry[] = [];
-    eachMessage(r.data, r.start, r.end, A_SERVICE, (b, start, end) =>
+    eachMessage(r.data, r.start, r.end, CmdAttr.SERVICE, (b, start, end) =>
       svcs.push(decodeService(b, start, end, !basic)),
     );
     const rest = basic ? fillFromProc(svcs, table) : svcs;
@@ -992,16 +534,13 @@ export class Kernel {
 
   /** One service by key, or null when the kernel has none. */
   async service(key: ServiceKey): Promise<KernelServiceEntry | null> {
-    const w = this.writer().begin(CMD.GET_SERVICE).nest(A_SERVICE);
-    writeServiceKey(w, key);
-    w.unnest().end();
-    const r = await this.sock.exchange(w.take());
+    const r = await this.sock.exchange(this.request((w, enc) => enc.getService(w, key)));
     if (r.errors[0] !== 0) {
       if (r.errors[0] === 3) return null; // ESRCH
       throw new KernelError(r.errors[0], r.messages[0]);
     }
     const svcs: KernelServiceEntry[] = [];
-    eachMessage(r.data, r.offsets[0], r.offsets[0] + r.lengths[0], A_SERVICE, (b, start, end) =>
+    eachMessage(r.data, r.offsets[0], r.offsets[0] + r.lengths[0], CmdAttr.SERVICE, (b, start, end) =>
       svcs.push(decodeService(b, start, end)),
     );
     if (svcs.length === 0) return null;
@@ -1028,20 +567,17 @@ export class Kernel {
   }
 
   private async destinationsOf(sock: NativeGenlSocket, svcs: KernelServiceEntry[]): Promise<void> {
-    const w = this.writer();
-    for (const s of svcs) {
-      w.begin(CMD.GET_DEST, NLM_F_DUMP).nest(A_SERVICE);
-      writeServiceKey(w, s.key);
-      w.unnest().end();
-    }
-    const r = await sock.exchange(w.take());
+    const req = this.request((w, enc) => {
+      for (const s of svcs) enc.dumpDestinations(w, s.key);
+    }, svcs.length * 72);
+    const r = await sock.exchange(req);
     for (let i = 0; i < svcs.length; i++) {
       if (r.errors[i] !== 0) throw new KernelError(r.errors[i], r.messages[i]);
       const svc = svcs[i];
       const af = svc.family === 'inet6' ? AF_INET6 : AF_INET;
       const dests: KernelDestinationEntry[] = [];
-      eachMessage(r.data, r.offsets[i], r.offsets[i] + r.lengths[i], A_DEST, (b, start, end) =>
-        dests.push(decodeDest(new Nest(b, start, end, D_TUN_FLAGS), af)),
+      eachMessage(r.data, r.offsets[i], r.offsets[i] + r.lengths[i], CmdAttr.DEST, (b, start, end) =>
+        dests.push(decodeDest(b, start, end, af)),
       );
       (svc as { destinations: readonly KernelDestinationEntry[] }).destinations = dests;
     }
@@ -1050,9 +586,10 @@ export class Kernel {
   /** Applies operations pipelined (the batch path); one {errno, message} per operation. */
   async apply(ops: readonly Operation[]): Promise<{ errno: number; message: string }[]> {
     if (ops.length === 0) return [];
-    const w = this.writer();
-    for (const op of ops) writeOperation(w, op);
-    const r = await this.sock.batch(w.take());
+    const req = this.request((w, enc) => {
+      for (const op of ops) enc.operation(w, op);
+    }, ops.length * 200);
+    const r = await this.sock.batch(req);
     return ops.map((_, i) => ({ errno: r.errors[i], message: r.messages[i] ?? '' }));
   }
 }

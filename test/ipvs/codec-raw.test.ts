@@ -1,0 +1,107 @@
+// The shared raw decoder (decodeServiceAttrs, decodeDestinationAttrs, the counters) on hand-made
+// attribute sets: what is absent, what is repeated or too short, and 64-bit counters beyond 2^53.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { decodeDestinationAttrs, decodeServiceAttrs, exactStatsOf, statsOf } from '../../src/ipvs/codec';
+import { DestAttr, StatsAttr, SvcAttr } from '../../src/ipvs/constants';
+
+/** An attribute set: [type, payload] pairs, each padded to 4 bytes. */
+function attrs(list: [number, Buffer][]): Buffer {
+  return Buffer.concat(
+    list.map(([type, payload]) => {
+      const len = 4 + payload.length;
+      const b = Buffer.alloc((len + 3) & ~3);
+      b.writeUInt16LE(len, 0);
+      b.writeUInt16LE(type, 2);
+      payload.copy(b, 4);
+      return b;
+    }),
+  );
+}
+const u16 = (v: number) => Buffer.from([v & 255, v >> 8]);
+const be16 = (v: number) => Buffer.from([v >> 8, v & 255]);
+const u32 = (v: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(v >>> 0);
+  return b;
+};
+const u64 = (v: bigint) => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(v);
+  return b;
+};
+
+test('service: absent attributes are -1 (or 0), the last well-sized one wins, names and counters by position', () => {
+  const empty = decodeServiceAttrs(Buffer.alloc(0), 0, 0);
+  assert.deepEqual(
+    [
+      empty.af,
+      empty.protocol,
+      empty.addrAt,
+      empty.port,
+      empty.netmask,
+      empty.schedAt,
+      empty.peAt,
+      empty.statsAt,
+    ],
+    [-1, -1, -1, -1, -1, -1, -1, -1],
+  );
+  assert.deepEqual([empty.fwmark, empty.flags, empty.timeout], [0, 0, 0]);
+
+  const stats = attrs([[StatsAttr.CONNS, u32(7)]]);
+  const stats64 = attrs([[StatsAttr.CONNS, u64(9n)]]);
+  const b = attrs([
+    [SvcAttr.AF, u16(10)],
+    [SvcAttr.PORT, be16(443)],
+    [SvcAttr.PORT, Buffer.from([1])], // too short: the earlier one stays
+    [SvcAttr.SCHED_NAME, Buffer.from('wrr\0')],
+    [SvcAttr.NETMASK, Buffer.from([255, 255, 0, 0])],
+    [SvcAttr.STATS64, stats64],
+    [SvcAttr.STATS, stats], // STATS64 is preferred whatever the order
+    [SvcAttr.TIMEOUT, u32(1)],
+    [SvcAttr.TIMEOUT, u32(300)], // repeated: the last wins
+  ]);
+  const r = decodeServiceAttrs(b, 0, b.length);
+  assert.deepEqual([r.af, r.port, r.timeout, r.netmask, r.protocol], [10, 443, 300, 0x0000ffff, -1]);
+  assert.equal(b.toString('latin1', r.schedAt, r.schedEnd), 'wrr\0');
+  assert.equal(exactStatsOf(b, r.statsAt, r.statsEnd).conns, 9n);
+  // the same object, reused, is reset first
+  decodeServiceAttrs(Buffer.alloc(0), 0, 0, r);
+  assert.deepEqual([r.af, r.port, r.timeout, r.statsAt], [-1, -1, 0, -1]);
+});
+
+test('real server: defaults, signed weight, raw forwarding flags, a truncated attribute ends the set', () => {
+  const b = attrs([
+    [DestAttr.PORT, be16(8080)],
+    [DestAttr.WEIGHT, u32(-1)],
+    [DestAttr.FWD_METHOD, u32(0x102)],
+  ]);
+  const r = decodeDestinationAttrs(b, 0, b.length);
+  assert.deepEqual(
+    [r.port, r.weight, r.fwd, r.af, r.addrAt, r.tunType, r.statsAt],
+    [8080, -1, 0x102, -1, -1, 0, -1],
+  );
+  const cut = Buffer.concat([attrs([[DestAttr.PORT, be16(80)]]), Buffer.from([40, 0, DestAttr.WEIGHT, 0])]);
+  const t = decodeDestinationAttrs(cut, 0, cut.length);
+  assert.deepEqual([t.port, t.weight], [80, 0]);
+});
+
+test('counters: u64 exact as bigints and rounded as numbers, u32 counters, short ones and absent ones 0', () => {
+  const big = (1n << 53n) + 1n;
+  const b = attrs([
+    [StatsAttr.INBYTES, u64(big)],
+    [StatsAttr.CONNS, u32(5)],
+    [StatsAttr.OUTPPS, Buffer.from([1, 2])], // shorter than 4 bytes: ignored
+    [StatsAttr.OUTBPS, u64(0xffffffffffffffffn)],
+  ]);
+  const exact = exactStatsOf(b, 0, b.length);
+  const approx = statsOf(b, 0, b.length);
+  assert.deepEqual(
+    [exact.inBytes, exact.conns, exact.outPps, exact.outBps, exact.cps],
+    [big, 5n, 0n, 0xffffffffffffffffn, 0n],
+  );
+  assert.deepEqual(
+    [approx.inBytes, approx.conns, approx.outPps, approx.outBps, approx.cps],
+    [2 ** 53, 5, 0, 2 ** 64, 0],
+  );
+});
