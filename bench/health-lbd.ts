@@ -3,12 +3,89 @@
  * Started by health-run with IPC; receives { tcp: [ip, port][], http: [ip, port][] }, answers
  * 'ready' once the targets are set, and { stats } when asked.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import * as fs from 'node:fs';
+import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import { HealthChecker, RealServerConfig } from '../src/health';
 
 /** How long the event loop was blocked (the process's own stalls, not the checks' schedule). */
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
+
+/** A stall: the event loop turned more than this late. */
+const STALL_MS = 50;
+const SAMPLE_MS = 20;
+
+/**
+ * Event loop stalls, told apart by the main thread's scheduler statistics (/proc schedstat: time on
+ * a CPU, time runnable but waiting for one): lbd's own work, or the machine's load. Plus GC pauses.
+ */
+class StallMeter {
+  count = 0;
+  longestMs = 0;
+  totalMs = 0;
+  /** Main thread on a CPU during the stalls (lbd's own work). */
+  runMs = 0;
+  /** Main thread runnable but waiting for a CPU during the stalls (other processes). */
+  waitMs = 0;
+  gcCount = 0;
+  gcMaxMs = 0;
+  gcTotalMs = 0;
+  private readonly fd: number | null;
+  private readonly buf = Buffer.alloc(128);
+  private last = performance.now();
+  private lastRun = 0;
+  private lastWait = 0;
+
+  constructor() {
+    let fd: number | null;
+    try {
+      fd = fs.openSync(`/proc/self/task/${process.pid}/schedstat`, 'r');
+    } catch {
+      fd = null; // no schedstat: stalls are counted, not split
+    }
+    this.fd = fd;
+    this.read();
+    setInterval(() => this.sample(), SAMPLE_MS).unref();
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        this.gcCount++;
+        this.gcTotalMs += e.duration;
+        if (e.duration > this.gcMaxMs) this.gcMaxMs = e.duration;
+      }
+    }).observe({ entryTypes: ['gc'] });
+  }
+
+  reset(): void {
+    this.count = this.longestMs = this.totalMs = this.runMs = this.waitMs = 0;
+    this.gcCount = this.gcMaxMs = this.gcTotalMs = 0;
+  }
+
+  private sample(): void {
+    const now = performance.now();
+    const run0 = this.lastRun;
+    const wait0 = this.lastWait;
+    this.read();
+    const stall = now - this.last - SAMPLE_MS;
+    this.last = now;
+    if (stall <= STALL_MS) return;
+    this.count++;
+    this.totalMs += stall;
+    if (stall > this.longestMs) this.longestMs = stall;
+    this.runMs += this.lastRun - run0;
+    this.waitMs += this.lastWait - wait0;
+  }
+
+  /** schedstat: "<ns on a CPU> <ns waiting on a runqueue> <timeslices>". */
+  private read(): void {
+    if (this.fd === null) return;
+    const n = fs.readSync(this.fd, this.buf, 0, this.buf.length, 0);
+    const [run, wait] = this.buf.toString('latin1', 0, n).split(' ');
+    this.lastRun = Number(run) / 1e6;
+    this.lastWait = Number(wait) / 1e6;
+  }
+}
+
+const stalls = new StallMeter();
 
 interface Targets {
   tcp: [string, number][];
@@ -57,11 +134,14 @@ process.on('message', (msg: { targets?: Targets; stats?: boolean; reset?: boolea
     s.attempts = s.failures = s.starts = s.late = s.maxLateMs = s.sumLateMs = 0;
     downs = 0;
     loopDelay.reset();
+    stalls.reset();
     process.send?.({ reset: true });
   } else if (msg.stats && hc) {
     const loop = { maxMs: loopDelay.max / 1e6, p99Ms: loopDelay.percentile(99) / 1e6 };
+    const { count, longestMs, totalMs, runMs, waitMs, gcCount, gcMaxMs, gcTotalMs } = stalls;
     process.send?.({
       stats: { ...hc.stats },
+      stalls: { count, longestMs, totalMs, runMs, waitMs, gcCount, gcMaxMs, gcTotalMs },
       downs,
       reasons,
       loop,
