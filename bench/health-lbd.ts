@@ -15,21 +15,31 @@ loopDelay.enable();
 const STALL_MS = 50;
 const SAMPLE_MS = 20;
 
+/** What StallMeter counts over a window. */
+function noStalls() {
+  return {
+    count: 0,
+    longestMs: 0,
+    totalMs: 0,
+    /** Main thread on a CPU during the stalls (lbd's own work). */
+    runMs: 0,
+    /** Main thread runnable but waiting for a CPU during the stalls (other processes). */
+    waitMs: 0,
+    gcCount: 0,
+    gcMaxMs: 0,
+    gcTotalMs: 0,
+  };
+}
+
+/** Event loop stalls over 50 ms: the main thread's time on a CPU and waiting for one in them; GC pauses. */
+export type Stalls = ReturnType<typeof noStalls>;
+
 /**
  * Event loop stalls, told apart by the main thread's scheduler statistics (/proc schedstat: time on
  * a CPU, time runnable but waiting for one): lbd's own work, or the machine's load. Plus GC pauses.
  */
 class StallMeter {
-  count = 0;
-  longestMs = 0;
-  totalMs = 0;
-  /** Main thread on a CPU during the stalls (lbd's own work). */
-  runMs = 0;
-  /** Main thread runnable but waiting for a CPU during the stalls (other processes). */
-  waitMs = 0;
-  gcCount = 0;
-  gcMaxMs = 0;
-  gcTotalMs = 0;
+  stalls = noStalls();
   private readonly fd: number | null;
   private readonly buf = Buffer.alloc(128);
   private last = performance.now();
@@ -47,17 +57,17 @@ class StallMeter {
     this.read();
     setInterval(() => this.sample(), SAMPLE_MS).unref();
     new PerformanceObserver((list) => {
+      const st = this.stalls;
       for (const e of list.getEntries()) {
-        this.gcCount++;
-        this.gcTotalMs += e.duration;
-        if (e.duration > this.gcMaxMs) this.gcMaxMs = e.duration;
+        st.gcCount++;
+        st.gcTotalMs += e.duration;
+        if (e.duration > st.gcMaxMs) st.gcMaxMs = e.duration;
       }
     }).observe({ entryTypes: ['gc'] });
   }
 
   reset(): void {
-    this.count = this.longestMs = this.totalMs = this.runMs = this.waitMs = 0;
-    this.gcCount = this.gcMaxMs = this.gcTotalMs = 0;
+    this.stalls = noStalls();
   }
 
   private sample(): void {
@@ -68,11 +78,12 @@ class StallMeter {
     const stall = now - this.last - SAMPLE_MS;
     this.last = now;
     if (stall <= STALL_MS) return;
-    this.count++;
-    this.totalMs += stall;
-    if (stall > this.longestMs) this.longestMs = stall;
-    this.runMs += this.lastRun - run0;
-    this.waitMs += this.lastWait - wait0;
+    const st = this.stalls;
+    st.count++;
+    st.totalMs += stall;
+    if (stall > st.longestMs) st.longestMs = stall;
+    st.runMs += this.lastRun - run0;
+    st.waitMs += this.lastWait - wait0;
   }
 
   /** schedstat: "<ns on a CPU> <ns waiting on a runqueue> <timeslices>". */
@@ -85,7 +96,7 @@ class StallMeter {
   }
 }
 
-const stalls = new StallMeter();
+const meter = new StallMeter();
 
 interface Targets {
   tcp: [string, number][];
@@ -134,14 +145,13 @@ process.on('message', (msg: { targets?: Targets; stats?: boolean; reset?: boolea
     s.attempts = s.failures = s.starts = s.late = s.maxLateMs = s.sumLateMs = 0;
     downs = 0;
     loopDelay.reset();
-    stalls.reset();
+    meter.reset();
     process.send?.({ reset: true });
   } else if (msg.stats && hc) {
     const loop = { maxMs: loopDelay.max / 1e6, p99Ms: loopDelay.percentile(99) / 1e6 };
-    const { count, longestMs, totalMs, runMs, waitMs, gcCount, gcMaxMs, gcTotalMs } = stalls;
     process.send?.({
       stats: { ...hc.stats },
-      stalls: { count, longestMs, totalMs, runMs, waitMs, gcCount, gcMaxMs, gcTotalMs },
+      stalls: meter.stalls,
       downs,
       reasons,
       loop,

@@ -19,6 +19,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Stalls } from './health-lbd';
 import { benchAddress } from './health-servers';
 
 const SECONDS = Number(process.env.LBD_BENCH_SECONDS ?? 30);
@@ -162,17 +163,7 @@ interface LbdStats {
   };
   /** Event loop delay (10 ms resolution) over the window. */
   loop: { maxMs: number; p99Ms: number };
-  /** Event loop stalls over 50 ms: the main thread's time on a CPU and waiting for one in them; GC pauses. */
-  stalls: {
-    count: number;
-    longestMs: number;
-    totalMs: number;
-    runMs: number;
-    waitMs: number;
-    gcCount: number;
-    gcMaxMs: number;
-    gcTotalMs: number;
-  };
+  stalls: Stalls;
   downs: number;
   reasons: Record<string, number>;
 }
