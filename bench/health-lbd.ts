@@ -5,7 +5,10 @@
  */
 import * as fs from 'node:fs';
 import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
-import { HealthChecker, RealServerConfig } from '../src/health';
+import { HealthChecker, RealServerConfig, scavengeOnMainThread } from '../src/health';
+
+// As in the daemon (src/daemon/run.ts).
+scavengeOnMainThread();
 
 /** How long the event loop was blocked (the process's own stalls, not the checks' schedule). */
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
