@@ -31,6 +31,9 @@ function noStalls() {
     gcCount: 0,
     gcMaxMs: 0,
     gcTotalMs: 0,
+    /** Over the whole window: the main thread on a CPU, and runnable but waiting for one. */
+    windowRunMs: 0,
+    windowWaitMs: 0,
   };
 }
 
@@ -48,6 +51,8 @@ class StallMeter {
   private last = performance.now();
   private lastRun = 0;
   private lastWait = 0;
+  private startRun = 0;
+  private startWait = 0;
 
   constructor() {
     let fd: number | null;
@@ -71,6 +76,17 @@ class StallMeter {
 
   reset(): void {
     this.stalls = noStalls();
+    this.read();
+    this.startRun = this.lastRun;
+    this.startWait = this.lastWait;
+  }
+
+  /** The counts since the reset, with the main thread's times over the window. */
+  snapshot(): Stalls {
+    this.read();
+    this.stalls.windowRunMs = this.lastRun - this.startRun;
+    this.stalls.windowWaitMs = this.lastWait - this.startWait;
+    return this.stalls;
   }
 
   private sample(): void {
@@ -154,7 +170,7 @@ process.on('message', (msg: { targets?: Targets; stats?: boolean; reset?: boolea
     const loop = { maxMs: loopDelay.max / 1e6, p99Ms: loopDelay.percentile(99) / 1e6 };
     process.send?.({
       stats: { ...hc.stats },
-      stalls: meter.stalls,
+      stalls: meter.snapshot(),
       downs,
       reasons,
       loop,

@@ -330,7 +330,9 @@ async function main(): Promise<void> {
     `stalls: lbd's event loop stalled ${sl.count} times over 50 ms (longest ${sl.longestMs.toFixed(0)} ms, ` +
       `${sl.totalMs.toFixed(0)} ms in all); in them its main thread ran ${sl.runMs.toFixed(0)} ms (lbd's work) ` +
       `and waited ${sl.waitMs.toFixed(0)} ms for a CPU (the machine's load); ` +
-      `GC ${sl.gcCount} pauses, max ${sl.gcMaxMs.toFixed(1)} ms, ${sl.gcTotalMs.toFixed(0)} ms in all`,
+      `GC ${sl.gcCount} pauses, max ${sl.gcMaxMs.toFixed(1)} ms, ${sl.gcTotalMs.toFixed(0)} ms in all; ` +
+      `over the window its main thread ran ${(sl.windowRunMs / 1000).toFixed(1)} s and waited ` +
+      `${(sl.windowWaitMs / 1000).toFixed(1)} s for a CPU`,
   );
   log(
     `health: lbd ${Math.round(rate)} checks/s cpu ${lbdCpu.toFixed(1)}% rss ${Math.round(lbdRss)} MB; ` +
