@@ -9,7 +9,7 @@
  * bench/health at load ~5, three 15 s windows each: longest GC pause 3-9 ms on the main thread,
  * 13-29 ms parallel, CPU per check the same (36 us). A synthetic churn of short-lived objects with
  * 3 CPU hogs on 2 cores: 1.2-1.4 s of pauses in 8 s on the main thread, 3.8-3.9 s parallel.
- * Old-generation marking stays concurrent (it does not hold the main thread while it waits).
+ * Old-generation collections are left as they are (concurrent marking; rare once the checks run).
  */
 import * as v8 from 'node:v8';
 
