@@ -7,7 +7,9 @@
  * small machine neither steals the other's CPU; LBD_BENCH_CONCURRENT=1 runs both at once. After a
  * warm-up, CPU (utime + stime from /proc) is measured over each window; peak RSS is VmHWM.
  * Lateness: a check starting more than 10% of its interval after its scheduled time is late (the
- * scheduler records each check's due time; see CheckStats).
+ * scheduler records each check's due time; see CheckStats). Stalls: the event loop turning more than
+ * 50 ms late, split by the main thread's schedstat into lbd's own work (on a CPU) and the machine's
+ * load (runnable, waiting for a CPU); with the GC pauses, they tell where late starts come from.
  *
  * Environment: LBD_BENCH_SECONDS (30), LBD_BENCH_TCP (10000), LBD_BENCH_HTTP (1000),
  * LBD_BENCH_CONCURRENT (0).
@@ -17,6 +19,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Stalls } from './health-lbd';
 import { benchAddress } from './health-servers';
 
 const SECONDS = Number(process.env.LBD_BENCH_SECONDS ?? 30);
@@ -160,6 +163,7 @@ interface LbdStats {
   };
   /** Event loop delay (10 ms resolution) over the window. */
   loop: { maxMs: number; p99Ms: number };
+  stalls: Stalls;
   downs: number;
   reasons: Record<string, number>;
 }
@@ -320,6 +324,15 @@ async function main(): Promise<void> {
       `(${((s.late / Math.max(1, s.starts)) * 100).toFixed(2)}%); max ${s.maxLateMs.toFixed(1)} ms, ` +
       `mean ${(s.sumLateMs / Math.max(1, s.starts)).toFixed(2)} ms; event loop delay p99 ${st.loop.p99Ms.toFixed(1)} ms, ` +
       `max ${st.loop.maxMs.toFixed(1)} ms; ${CONCURRENT ? 'with haproxy running' : 'lbd alone'}`,
+  );
+  const sl = st.stalls;
+  log(
+    `stalls: lbd's event loop stalled ${sl.count} times over 50 ms (longest ${sl.longestMs.toFixed(0)} ms, ` +
+      `${sl.totalMs.toFixed(0)} ms in all); in them its main thread ran ${sl.runMs.toFixed(0)} ms (lbd's work) ` +
+      `and waited ${sl.waitMs.toFixed(0)} ms for a CPU (the machine's load); ` +
+      `GC ${sl.gcCount} pauses, max ${sl.gcMaxMs.toFixed(1)} ms, ${sl.gcTotalMs.toFixed(0)} ms in all; ` +
+      `over the window its main thread ran ${(sl.windowRunMs / 1000).toFixed(1)} s and waited ` +
+      `${(sl.windowWaitMs / 1000).toFixed(1)} s for a CPU`,
   );
   log(
     `health: lbd ${Math.round(rate)} checks/s cpu ${lbdCpu.toFixed(1)}% rss ${Math.round(lbdRss)} MB; ` +

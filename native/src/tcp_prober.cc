@@ -313,10 +313,13 @@ class TcpProber : public Napi::ObjectWrap<TcpProber> {
     for (int i = 0; i < n; i++) {
       int slot = static_cast<int>(evs[i].data.u64);
       if (static_cast<size_t>(slot) >= slots_.size() || !slots_[slot].busy) continue;
+      // Writable without an error or hangup: connected (SO_ERROR is 0), no syscall needed to ask.
       int so_error = 0;
-      socklen_t len = sizeof(so_error);
-      if (getsockopt(slots_[slot].fd, SOL_SOCKET, SO_ERROR, &so_error, &len) < 0) so_error = errno;
-      if (so_error == 0 && !(evs[i].events & EPOLLOUT)) so_error = ECONNRESET;
+      if (evs[i].events != EPOLLOUT) {
+        socklen_t len = sizeof(so_error);
+        if (getsockopt(slots_[slot].fd, SOL_SOCKET, SO_ERROR, &so_error, &len) < 0) so_error = errno;
+        if (so_error == 0 && !(evs[i].events & EPOLLOUT)) so_error = ECONNRESET;
+      }
       Release(slot, &reported);  // a reset when connected: by disconnect, or close with SO_LINGER 0
       results_[2 * count] = slot;
       results_[2 * count + 1] = so_error;

@@ -1,6 +1,7 @@
 // lbd as a process: starts the daemon, maps signals (SIGHUP reload, SIGTERM/SIGINT graceful stop) and
 // ends with an exit code that says why it stopped.
 import { ConfigError, formatDiagnostic } from '../config/diagnostics';
+import { scavengeOnMainThread } from '../health';
 import { IpvsError } from '../ipvs';
 import type { ConfigFormat } from '../config/load';
 import { Lbd, LbdStartError } from './lbd';
@@ -37,6 +38,7 @@ export interface RunOptions {
 }
 
 export async function runDaemon(opts: RunOptions): Promise<number> {
+  scavengeOnMainThread(); // GC pauses that do not wait for helper threads (src/health/gc.ts)
   const logs = new Logs({ level: opts.logLevel, levels: opts.logLevels });
   const log = logs.for('daemon');
   const lbd = new Lbd({

@@ -11,7 +11,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { CheckSpec, HttpSpec, HttpUrlSpec } from './config';
-import { HttpResponseParser, Parse } from './http-response';
+import { HttpResponseParser, Parse, ResponseWants } from './http-response';
 import { Probe, ProbeSink, NO_WEIGHT, errorReason } from './probe';
 import { RawConnection, RawConnectionOwner, rawTcp } from './raw-tcp';
 
@@ -30,6 +30,18 @@ export function buildRequest(url: HttpUrlSpec, protocol: HttpSpec['protocol']): 
   return `GET ${url.path} ${version}\r\nUser-Agent: lbd-healthcheck\r\nHost: ${url.host}\r\n${close}Accept: */*\r\n\r\n`;
 }
 
+/** Whether a status is in one of the accepted [lo, hi] ranges. */
+function statusAccepted(ranges: HttpUrlSpec['status'], status: number): boolean {
+  for (const [lo, hi] of ranges) if (status >= lo && status <= hi) return true;
+  return false;
+}
+
+/** 'status NNN', one string per status code (a result reason per check, not a new string each time). */
+const statusReasons: string[] = [];
+function statusReason(status: number): string {
+  return (statusReasons[status] ??= `status ${status}`);
+}
+
 /**
  * HTTP_GET runs on a bare libuv handle (raw-tcp.ts) when available, SSL_GET (and HTTP_GET without
  * the bindings) on net/tls sockets.
@@ -38,6 +50,8 @@ export class HttpProbe implements Probe, RawConnectionOwner {
   private readonly http: HttpSpec;
   private readonly requests: string[];
   private readonly regexes: (RegExp | null)[];
+  /** What each url's response parser looks for. */
+  private readonly wants: ResponseWants[];
   private sock: net.Socket | null = null;
   private raw: RawConnection | null = null;
   private readonly useRaw: boolean;
@@ -56,6 +70,12 @@ export class HttpProbe implements Probe, RawConnectionOwner {
     this.useRaw = !this.http.tls && rawTcp !== null;
     this.requests = this.http.urls.map((u) => buildRequest(u, this.http.protocol));
     this.regexes = this.http.urls.map((u) => (u.regex === undefined ? null : new RegExp(u.regex)));
+    this.wants = this.http.urls.map((u) => ({
+      maxBody: this.http.maxBody,
+      digest: u.digest !== undefined,
+      body: u.regex !== undefined,
+      weightHeader: this.http.weightHeader,
+    }));
     this.netOpts = { host: spec.ip, port: spec.port, family: net.isIP(spec.ip) };
     if (spec.bindto !== undefined) this.netOpts.localAddress = spec.bindto;
     if (spec.bindPort !== undefined) this.netOpts.localPort = spec.bindPort;
@@ -82,13 +102,7 @@ export class HttpProbe implements Probe, RawConnectionOwner {
   }
 
   private connect(): void {
-    const url = this.http.urls[this.urlIndex];
-    this.parser = new HttpResponseParser({
-      maxBody: this.http.maxBody,
-      digest: url.digest !== undefined,
-      body: url.regex !== undefined,
-      weightHeader: this.http.weightHeader,
-    });
+    this.parser = new HttpResponseParser(this.wants[this.urlIndex]);
     this.secure = false;
     if (this.useRaw) {
       const spec = this.spec;
@@ -164,8 +178,8 @@ export class HttpProbe implements Probe, RawConnectionOwner {
     const parser = this.parser as HttpResponseParser;
     const url = this.http.urls[this.urlIndex];
     const status = parser.status;
-    if (!url.status.some(([lo, hi]) => status >= lo && status <= hi)) {
-      this.fail(`status ${status}`);
+    if (!statusAccepted(url.status, status)) {
+      this.fail(statusReason(status));
       return;
     }
     if (url.digest !== undefined) {
@@ -189,7 +203,7 @@ export class HttpProbe implements Probe, RawConnectionOwner {
       this.connect();
       return;
     }
-    this.sink.probeResult(true, `status ${status}`, this.weight);
+    this.sink.probeResult(true, statusReason(status), this.weight);
   }
 
   private fail(reason: string): void {

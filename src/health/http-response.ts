@@ -7,6 +7,26 @@ import { createHash, Hash } from 'node:crypto';
 
 const MAX_HEADER = 16 * 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+const CRLF = Buffer.from('\r\n');
+const COLON = 0x3a;
+const CONTENT_LENGTH = 'content-length';
+const TRANSFER_ENCODING = 'transfer-encoding';
+const STATUS_PREFIX = Buffer.from('HTTP/1.', 'latin1');
+
+/** The latin1 characters String.prototype.trim removes: TAB, LF, VT, FF, CR, space, NBSP. */
+function isSpace(b: number): boolean {
+  return (b >= 0x09 && b <= 0x0d) || b === 0x20 || b === 0xa0;
+}
+
+const isDigit = (b: number): boolean => b >= 0x30 && b <= 0x39;
+
+/** Bytes [0, end) of buf match /^HTTP\/1\.[01] (\d{3})(?: |$)/. */
+function statusLineOk(buf: Buffer, end: number): boolean {
+  if (end < 12 || buf.compare(STATUS_PREFIX, 0, 7, 0, 7) !== 0) return false;
+  if ((buf[7] !== 0x30 && buf[7] !== 0x31) || buf[8] !== 0x20) return false;
+  if (!isDigit(buf[9]) || !isDigit(buf[10]) || !isDigit(buf[11])) return false;
+  return end === 12 || buf[12] === 0x20;
+}
 
 export const enum Parse {
   More = 0,
@@ -72,11 +92,11 @@ export class HttpResponseParser {
       }
       this.head = null;
       if (at > MAX_HEADER) return this.fail('headers too large');
-      if (!this.parseHead(buf.toString('latin1', 0, at))) return Parse.Error;
+      if (!this.parseHead(buf, at)) return Parse.Error;
       if ((this.mode as Mode) === Mode.Done) return Parse.Done;
-      chunk = buf.subarray(at + 4);
+      return this.pushBody(buf, at + 4);
     }
-    return this.pushBody(chunk);
+    return this.pushBody(chunk, 0);
   }
 
   /** The peer closed the connection. */
@@ -95,32 +115,51 @@ export class HttpResponseParser {
     return Parse.Error;
   }
 
-  private parseHead(text: string): boolean {
-    const lines = text.split('\r\n');
-    const m = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(lines[0]);
-    if (!m) {
+  /**
+   * The status line and headers, bytes [0, end) of buf (latin1), read in place: only the values of the
+   * headers wanted become strings. Same rules as splitting the text on CRLF: the status line must
+   * match /^HTTP\/1\.[01] (\d{3})(?: |$)/, a header line is `name:value`, both trimmed as by
+   * String.prototype.trim, names compared lower-cased.
+   */
+  private parseHead(buf: Buffer, end: number): boolean {
+    let eol = buf.indexOf(CRLF, 0);
+    if (eol < 0 || eol > end) eol = end;
+    if (!statusLineOk(buf, eol)) {
       this.fail('bad status line');
       return false;
     }
-    this.status = Number(m[1]);
+    this.status = (buf[9] - 48) * 100 + (buf[10] - 48) * 10 + (buf[11] - 48);
+    const weightHeader = this.wants.weightHeader;
+    const weightLength = weightHeader === undefined ? -1 : weightHeader.length;
     let length = -1;
     let chunked = false;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i];
-      const colon = line.indexOf(':');
-      if (colon <= 0) continue;
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      if (name === 'content-length') {
+    for (let pos = eol + 2; pos <= end; pos = eol + 2) {
+      eol = buf.indexOf(CRLF, pos);
+      if (eol < 0 || eol > end) eol = end;
+      const colon = buf.indexOf(COLON, pos);
+      if (colon <= pos || colon >= eol) continue; // no name, or no colon in this line
+      let ns = pos;
+      let ne = colon;
+      while (ns < ne && isSpace(buf[ns])) ns++;
+      while (ne > ns && isSpace(buf[ne - 1])) ne--;
+      const n = ne - ns;
+      if (n !== CONTENT_LENGTH.length && n !== TRANSFER_ENCODING.length && n !== weightLength) continue;
+      const name = buf.toString('latin1', ns, ne).toLowerCase();
+      let vs = colon + 1;
+      let ve = eol;
+      while (vs < ve && isSpace(buf[vs])) vs++;
+      while (ve > vs && isSpace(buf[ve - 1])) ve--;
+      if (name === CONTENT_LENGTH) {
+        const value = buf.toString('latin1', vs, ve);
         if (!/^\d+$/.test(value)) {
           this.fail('bad content-length');
           return false;
         }
         length = Number(value);
-      } else if (name === 'transfer-encoding') {
-        chunked = /(^|,)\s*chunked\s*$/i.test(value);
-      } else if (name === this.wants.weightHeader) {
-        this.weightHeader = value;
+      } else if (name === TRANSFER_ENCODING) {
+        chunked = /(^|,)\s*chunked\s*$/i.test(buf.toString('latin1', vs, ve));
+      } else if (name === weightHeader) {
+        this.weightHeader = buf.toString('latin1', vs, ve);
       }
     }
     const noBody = this.status === 204 || this.status === 304 || (this.status >= 100 && this.status < 200);
@@ -137,30 +176,33 @@ export class HttpResponseParser {
     return true;
   }
 
-  private consume(data: Buffer): boolean {
-    if (data.length === 0) return true;
-    this.bodyBytes += data.length;
+  /** Body bytes [start, end) of data. */
+  private consume(data: Buffer, start: number, end: number): boolean {
+    if (end <= start) return true;
+    this.bodyBytes += end - start;
     if (this.bodyBytes > this.wants.maxBody) {
       this.fail('body too large');
       return false;
     }
-    if (this.hash !== null) this.hash.update(data);
-    if (this.parts !== null) this.parts.push(data);
+    if (this.hash === null && this.parts === null) return true;
+    const part = start === 0 && end === data.length ? data : data.subarray(start, end);
+    if (this.hash !== null) this.hash.update(part);
+    if (this.parts !== null) this.parts.push(part);
     return true;
   }
 
-  private pushBody(chunk: Buffer): Parse {
-    let pos = 0;
+  /** Body bytes of chunk from pos on. */
+  private pushBody(chunk: Buffer, pos: number): Parse {
     while (pos < chunk.length || this.mode === Mode.Done) {
       switch (this.mode) {
         case Mode.Done:
           return Parse.Done;
         case Mode.Close:
-          return this.consume(chunk.subarray(pos)) ? Parse.More : Parse.Error;
+          return this.consume(chunk, pos, chunk.length) ? Parse.More : Parse.Error;
         case Mode.Length:
         case Mode.ChunkData: {
           const n = Math.min(this.remaining, chunk.length - pos);
-          if (!this.consume(chunk.subarray(pos, pos + n))) return Parse.Error;
+          if (!this.consume(chunk, pos, pos + n)) return Parse.Error;
           pos += n;
           this.remaining -= n;
           if (this.remaining === 0) this.mode = this.mode === Mode.Length ? Mode.Done : Mode.ChunkDataEnd;

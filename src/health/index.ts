@@ -3,5 +3,6 @@ export { HealthChecker, HealthCheckerOptions } from './health-checker';
 export * from './config';
 export * from './events';
 export { CheckStats } from './check-runner';
+export { scavengeOnMainThread } from './gc';
 export { ServerStatus } from './target-state';
 export { VirtualServiceStatus } from './virtual-service';

@@ -83,6 +83,33 @@ describe('HTTP response parser', () => {
     }
   });
 
+  test('status line and header rules: names trimmed and case-insensitive, lines without a name skipped', () => {
+    const raw =
+      'HTTP/1.0 200\r\nno colon\r\n: 7\r\n \tCONTENT-length\xa0 :\x0b 3 \r\nX-Lbd-Weight :  9 \r\n' +
+      'X-Content-Length: 99\r\n\r\nabcdef';
+    for (const step of [1, 1000]) {
+      const [p, r] = feed(raw, step);
+      assert.equal(r, Parse.Done);
+      assert.equal(p.status, 200);
+      assert.equal(p.body(), 'abc');
+      assert.equal(p.weightHeader, '9');
+    }
+    const statusLines: [string, number][] = [
+      ['HTTP/1.1 503 Busy', 503],
+      ['HTTP/1.0 404', 404],
+      ['HTTP/1.2 200 OK', 0],
+      ['HTTP/1.1 2000 OK', 0],
+      ['HTTP/1.1 20 OK', 0],
+      ['http/1.1 200 OK', 0],
+      ['HTTP/1.1 200\tOK', 0],
+    ];
+    for (const [line, status] of statusLines) {
+      const [p, r] = feed(`${line}\r\nContent-Length: 0\r\n\r\n`, 1000);
+      assert.equal(r, status === 0 ? Parse.Error : Parse.Done, line);
+      assert.equal(p.status, status, line);
+    }
+  });
+
   test('204 and 304 have no body; digest of an empty body', () => {
     const [p, r] = feed('HTTP/1.1 204 No Content\r\n\r\n', 100);
     assert.equal(r, Parse.Done);
