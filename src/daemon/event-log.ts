@@ -23,7 +23,11 @@ export class EventLog extends EventEmitter<{ event: [LbdEvent] }> {
   }
 
   publish(body: LbdEventBody): LbdEvent {
-    const event: LbdEvent = { seq: ++this.seq, time: new Date().toISOString(), ...body };
+    // The log's own number and time, even over a body that has its own (a VRRP event carries the
+    // VRRP stream's seq and a numeric time); seq and time stay the first keys.
+    const event: LbdEvent = { seq: 0, time: '', ...body };
+    event.seq = ++this.seq;
+    event.time = new Date().toISOString();
     this.recent[(event.seq - 1) % this.keep] = event;
     this.emit('event', event);
     return event;

@@ -39,3 +39,17 @@ test('after 100,000 events the log holds exactly the newest 2,000', () => {
   assert.equal(kept[0].seq, 98_001);
   assert.equal(kept[1999].seq, 100_000);
 });
+
+test("an event's seq and time are the log's, even when its body has its own (VRRP events do)", () => {
+  const log = new EventLog(10);
+  log.publish({ source: 'daemon', type: 'started' });
+  const e = log.publish({ source: 'vrrp', type: 'transition', seq: 41, time: 1765000000000 });
+  assert.equal(e.seq, 2);
+  assert.equal(typeof e.time, 'string');
+  assert.ok(!Number.isNaN(Date.parse(e.time)));
+  assert.deepEqual(Object.keys(e).slice(0, 4), ['seq', 'time', 'source', 'type']);
+  assert.deepEqual(
+    log.since(1).map((x) => [x.seq, x.type]),
+    [[2, 'transition']],
+  );
+});
