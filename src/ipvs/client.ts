@@ -5,7 +5,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { constants } from 'node:os';
 import {
   decodeDaemon,
-  decodeDestination,
+  decodeDestinations,
   decodeInfo,
   decodeService,
   decodeTimeouts,
@@ -161,12 +161,9 @@ export class Ipvs {
     const r = await this.one((w) => this.enc.dumpDestinations(w, key));
     const object = `virtual service ${describeService(key)}`;
     if (r.errors[0] !== 0) throw readError('dump-destinations', object, r.errors[0], r.messages[0]);
-    const fam = serviceFamily(key);
-    const out: DestinationEntry[] = [];
-    for (const m of this.dataMessages(r, 0)) {
-      out.push(this.decodeOrThrow('dump-destinations', () => decodeDestination(r.data, m, fam)));
-    }
-    return out;
+    return this.decodeOrThrow('dump-destinations', () =>
+      decodeDestinations(r.data, r.offsets[0], r.offsets[0] + r.lengths[0], serviceFamily(key)),
+    );
   }
 
   /** Every service with its real servers: one service dump, then the services' real server dumps in
@@ -215,11 +212,9 @@ export class Ipvs {
             r.messages[k],
           );
         }
-        const fam = serviceFamily(s.key);
-        const dests: DestinationEntry[] = [];
-        for (const m of this.dataMessages(r, k)) {
-          dests.push(this.decodeOrThrow('dump-destinations', () => decodeDestination(r.data, m, fam)));
-        }
+        const dests = this.decodeOrThrow('dump-destinations', () =>
+          decodeDestinations(r.data, r.offsets[k], r.offsets[k] + r.lengths[k], serviceFamily(s.key)),
+        );
         out.push({ ...s, destinations: dests });
       }
       cur = next;

@@ -665,6 +665,30 @@ export function findAttr(buf: Buffer, start: number, end: number, type: number):
 /** The end of the payload of the attribute whose payload starts at `at`. */
 export const attrEnd = (buf: Buffer, at: number): number => at - 4 + u16le(buf, at - 4);
 
+/**
+ * Calls fn(b, start, end) with the payload of the top-level attribute `attr` of each genl message in
+ * [start, end) of b (the first one: the only one in IPVS replies); `missing` for a message without it.
+ * A plain walk (no iterator, no message object): it runs for every object of a dump.
+ */
+export function eachMessage(
+  b: Buffer,
+  start: number,
+  end: number,
+  attr: number,
+  fn: (b: Buffer, start: number, end: number) => void,
+  missing?: () => void,
+): void {
+  let off = start;
+  while (off + 20 <= end) {
+    const len = b.readUInt32LE(off);
+    if (len < 20 || off + len > end) break;
+    const at = findAttr(b, off + 20, off + len, attr);
+    if (at >= 0) fn(b, at, attrEnd(b, at));
+    else missing?.();
+    off += (len + 3) & ~3;
+  }
+}
+
 /** The weight, thresholds and connection counts of a real server, as the kernel sent them. */
 export function destinationNumbers(r: RawDestination) {
   return {
@@ -722,8 +746,36 @@ export function decodeService(buf: Buffer, m: Message): ServiceEntry {
  * absent. */
 export function decodeDestination(buf: Buffer, m: Message, svcFamily: Family): DestinationEntry {
   const at = findAttr(buf, m.start, m.end, CmdAttr.DEST);
-  if (at < 0) throw new NetlinkFormatError('missing destination attribute');
-  const r = decodeDestinationAttrs(buf, at, attrEnd(buf, at), rawDestination);
+  if (at < 0) missingDestination();
+  return destinationOf(buf, at, attrEnd(buf, at), svcFamily);
+}
+
+/** The real servers of the GET_DEST replies in [start, end) of buf (one service's dump), checked. */
+export function decodeDestinations(
+  buf: Buffer,
+  start: number,
+  end: number,
+  svcFamily: Family,
+): DestinationEntry[] {
+  const out: DestinationEntry[] = [];
+  eachMessage(
+    buf,
+    start,
+    end,
+    CmdAttr.DEST,
+    (b, at, e) => out.push(destinationOf(b, at, e, svcFamily)),
+    missingDestination,
+  );
+  return out;
+}
+
+function missingDestination(): never {
+  throw new NetlinkFormatError('missing destination attribute');
+}
+
+/** A real server from its IPVS_CMD_ATTR_DEST nest [at, end). */
+function destinationOf(buf: Buffer, at: number, end: number, svcFamily: Family): DestinationEntry {
+  const r = decodeDestinationAttrs(buf, at, end, rawDestination);
   if (r.addrAt < 0) throw new NetlinkFormatError('destination without address');
   if (r.port < 0) throw new NetlinkFormatError('destination without port');
   const family = r.af >= 0 ? familyOfAf(r.af) : svcFamily;

@@ -18,12 +18,11 @@ import type {
 } from '../../ipvs/types';
 import type { FwMark, IpAddress, Port } from '../../ipvs/address';
 import {
-  attrEnd,
   decodeDestinationAttrs,
   decodeServiceAttrs,
   destinationNumbers,
+  eachMessage,
   exactStatsOf,
-  findAttr,
   flagsOf,
   ipv4MaskText,
   IpvsEncoder,
@@ -242,25 +241,6 @@ function decodeDest(b: Buffer, start: number, end: number, svcAf: number): Kerne
     tunPort,
     tunFlags,
   };
-}
-
-/** Calls fn(b, start, end) with the top-level attribute `attr` of each genl message in [start, end). */
-function eachMessage(
-  b: Buffer,
-  start: number,
-  end: number,
-  attr: number,
-  fn: (b: Buffer, start: number, end: number) => void,
-): void {
-  let off = start;
-  while (off + 20 <= end) {
-    const len = b.readUInt32LE(off);
-    if (len < 20 || off + len > end) break;
-    // the first top-level attribute `attr` (the only one in IPVS replies)
-    const at = findAttr(b, off + 20, off + len, attr);
-    if (at >= 0) fn(b, at, attrEnd(b, at));
-    off += (len + 3) & ~3;
-  }
 }
 
 // ---- /proc/net/ip_vs -------------------------------------------------------------------------
