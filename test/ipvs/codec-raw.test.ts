@@ -2,8 +2,16 @@
 // attribute sets: what is absent, what is repeated or too short, and 64-bit counters beyond 2^53.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { decodeDestinationAttrs, decodeServiceAttrs, exactStatsOf, statsOf } from '../../src/ipvs/codec';
-import { DestAttr, StatsAttr, SvcAttr } from '../../src/ipvs/constants';
+import {
+  decodeDestination,
+  decodeDestinationAttrs,
+  decodeDestinations,
+  decodeServiceAttrs,
+  exactStatsOf,
+  statsOf,
+} from '../../src/ipvs/codec';
+import { messages, NetlinkFormatError } from '../../src/ipvs/netlink';
+import { CmdAttr, DestAttr, StatsAttr, SvcAttr } from '../../src/ipvs/constants';
 
 /** An attribute set: [type, payload] pairs, each padded to 4 bytes. */
 function attrs(list: [number, Buffer][]): Buffer {
@@ -103,5 +111,52 @@ test('counters: u64 exact as bigints and rounded as numbers, u32 counters, short
   assert.deepEqual(
     [approx.inBytes, approx.conns, approx.outPps, approx.outBps, approx.cps],
     [2 ** 53, 5, 0, 2 ** 64, 0],
+  );
+});
+
+/** A GET_DEST reply message: netlink and genl headers, then the given top-level attributes. */
+function destMessage(top: [number, Buffer][]): Buffer {
+  const body = attrs(top);
+  const h = Buffer.alloc(20);
+  h.writeUInt32LE(20 + body.length, 0);
+  h.writeUInt16LE(30, 4); // the family id: any
+  h[16] = 5; // IPVS_CMD_NEW_DEST
+  h[17] = 1;
+  return Buffer.concat([h, body]);
+}
+
+const destNest = (last: number, weight: number): [number, Buffer] => [
+  CmdAttr.DEST | 0x8000,
+  attrs([
+    [DestAttr.ADDR, Buffer.from([192, 0, 2, last, ...Buffer.alloc(12)])],
+    [DestAttr.PORT, be16(8080)],
+    [DestAttr.FWD_METHOD, u32(0)],
+    [DestAttr.WEIGHT, u32(weight)],
+    [DestAttr.STATS, attrs([[StatsAttr.CONNS, u32(last * 10)]])],
+  ]),
+];
+
+test("decodeDestinations: a service's real servers in one walk, as decodeDestination reads each", () => {
+  const reply = Buffer.concat([destMessage([destNest(1, 3)]), destMessage([destNest(2, 0)])]);
+  const all = decodeDestinations(reply, 0, reply.length, 'inet');
+  assert.deepEqual(
+    all,
+    [...messages(reply)].map((m) => decodeDestination(reply, m, 'inet')),
+  );
+  assert.deepEqual(
+    all.map((d) => [d.address, d.port, d.forward.method, d.weight, d.stats.conns]),
+    [
+      ['192.0.2.1', 8080, 'masq', 3, 10],
+      ['192.0.2.2', 8080, 'masq', 0, 20],
+    ],
+  );
+  // Only the range asked for.
+  const first = destMessage([destNest(1, 3)]).length;
+  assert.equal(decodeDestinations(reply, first, reply.length, 'inet').length, 1);
+  // A message without the real server attribute is an error, not skipped.
+  const bad = Buffer.concat([reply, destMessage([[CmdAttr.SERVICE, Buffer.alloc(4)]])]);
+  assert.throws(
+    () => decodeDestinations(bad, 0, bad.length, 'inet'),
+    (e: unknown) => e instanceof NetlinkFormatError && /missing destination attribute/.test(e.message),
   );
 });
