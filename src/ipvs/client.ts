@@ -9,6 +9,7 @@ import {
   decodeInfo,
   decodeService,
   decodeTimeouts,
+  decodeVirtualService,
   IpvsEncoder,
   serviceFamily,
 } from './codec';
@@ -57,11 +58,16 @@ export class Ipvs {
    * server dumps (off the event loop) and decoding (overlapping the dumps). */
   lastTableTimings = { servicesMs: 0, destinationsMs: 0, decodeMs: 0 };
 
+  /** A second socket for table()'s real server dumps (opened by the first table()): a socket runs one
+   * dump at a time, so two of them keep both of the kernel's and the thread pool's CPUs busy. */
+  private reader: GenlTransport | undefined;
+
   private constructor(
     private readonly transport: GenlTransport,
     private readonly enc: IpvsEncoder,
     /** The generic netlink family id of "IPVS" in this kernel. */
     readonly familyId: number,
+    private readonly options: IpvsOptions,
   ) {}
 
   /** Opens a socket and resolves the IPVS family (which loads ip_vs when the kernel can). */
@@ -79,7 +85,7 @@ export class Ipvs {
       }
       if (fam.error !== 0)
         throw readError('resolve-family', 'IPVS generic netlink family', fam.error, fam.message);
-      return new Ipvs(t, new IpvsEncoder(fam.id), fam.id);
+      return new Ipvs(t, new IpvsEncoder(fam.id), fam.id, options);
     } catch (e) {
       t.close();
       throw e;
@@ -88,11 +94,17 @@ export class Ipvs {
 
   close(): void {
     this.transport.close();
+    this.reader?.close();
   }
 
   /** The encoder for this kernel's family id (for callers building their own batches, and tests). */
   get encoder(): IpvsEncoder {
     return this.enc;
+  }
+
+  private readerTransport(): GenlTransport {
+    this.reader ??= new GenlTransport(this.options.timeoutMs, this.options.netns);
+    return this.reader;
   }
 
   private async one(build: (w: MessageWriter) => void): Promise<ExchangeReply> {
@@ -167,8 +179,9 @@ export class Ipvs {
   }
 
   /** Every service with its real servers: one service dump, then the services' real server dumps in
-   * native calls of `chunk` services each, pipelined: while the thread pool runs one chunk's dumps, the
-   * event loop decodes the next chunk's services and the previous chunk's real servers. */
+   * native calls of `chunk` services each, pipelined: two chunks are dumped at a time, on two sockets
+   * (the kernel runs one dump at a time per socket), while the event loop decodes the next chunk's
+   * services and the previous chunk's real servers. */
   async table(chunk = 500): Promise<VirtualServiceEntry[]> {
     const t0 = performance.now();
     const sr = await this.one((w) => this.enc.dumpServices(w));
@@ -176,30 +189,39 @@ export class Ipvs {
       throw readError('dump-services', 'virtual services', sr.errors[0], sr.messages[0]);
     const t1 = performance.now();
     const serviceMessages = this.dataMessages(sr, 0);
-    const nextServices = (): ServiceEntry[] => {
-      const out: ServiceEntry[] = [];
+    type Filled = VirtualServiceEntry & { readonly destinations: DestinationEntry[] };
+    const nextServices = (): Filled[] => {
+      const out: Filled[] = [];
       while (out.length < chunk) {
         const n = serviceMessages.next();
         if (n.done) break;
-        out.push(this.decodeOrThrow('dump-services', () => decodeService(sr.data, n.value)));
+        out.push(this.decodeOrThrow('dump-services', () => decodeVirtualService(sr.data, n.value)));
       }
       return out;
     };
+    let sent = 0;
     const request = (services: ServiceEntry[]): Promise<ExchangeReply> => {
       const w = new MessageWriter(services.length * 72);
       for (const s of services) this.enc.dumpDestinations(w, s.key);
-      return this.transport.exchange(w.take());
+      // Chunks alternate between the two sockets: each has one chunk in flight at most.
+      const t = sent++ % 2 === 0 ? this.transport : this.readerTransport();
+      const reply = t.exchange(w.take());
+      reply.catch(() => undefined); // awaited below, unless an earlier chunk's error ends the dump
+      return reply;
     };
     let waited = 0;
     const out: VirtualServiceEntry[] = [];
     let cur = nextServices();
     let pending = cur.length > 0 ? request(cur) : undefined;
+    let next = cur.length > 0 ? nextServices() : [];
+    let pendingNext = next.length > 0 ? request(next) : undefined;
     while (pending !== undefined) {
-      const next = nextServices(); // while the thread pool dumps `cur`
+      const after = nextServices(); // while the thread pool dumps `cur` and `next`
       const w0 = performance.now();
       const r = await pending;
       waited += performance.now() - w0;
-      pending = next.length > 0 ? request(next) : undefined;
+      pending = pendingNext;
+      pendingNext = after.length > 0 ? request(after) : undefined;
       for (let k = 0; k < cur.length; k++) {
         const s = cur[k];
         // A service deleted between the two dumps: skip it (ESRCH), as the table changed meanwhile.
@@ -212,12 +234,19 @@ export class Ipvs {
             r.messages[k],
           );
         }
-        const dests = this.decodeOrThrow('dump-destinations', () =>
-          decodeDestinations(r.data, r.offsets[k], r.offsets[k] + r.lengths[k], serviceFamily(s.key)),
+        this.decodeOrThrow('dump-destinations', () =>
+          decodeDestinations(
+            r.data,
+            r.offsets[k],
+            r.offsets[k] + r.lengths[k],
+            serviceFamily(s.key),
+            s.destinations,
+          ),
         );
-        out.push({ ...s, destinations: dests });
+        out.push(s);
       }
       cur = next;
+      next = after;
     }
     const total = performance.now() - t1;
     this.lastTableTimings = { servicesMs: t1 - t0, destinationsMs: waited, decodeMs: total - waited };

@@ -72,6 +72,7 @@ import type {
   Stats,
   Timeouts,
   Tunnel,
+  VirtualServiceEntry,
 } from './types';
 
 const ALL = 0xffffffff;
@@ -608,9 +609,39 @@ const readNumber = (b: Buffer, at: number, wide: boolean) =>
 const readBigint = (b: Buffer, at: number, wide: boolean) =>
   wide ? b.readBigUInt64LE(at) : BigInt(b.readUInt32LE(at));
 
-/** The counters of a stats nest as numbers (exact below 2^53), as lbd keeps them. */
+/** A u64 (little-endian) at `at` as a number (exact below 2^53). */
+const u64le = (b: Buffer, at: number) =>
+  ((b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0) +
+  ((b[at + 4] | (b[at + 5] << 8) | (b[at + 6] << 16) | (b[at + 7] << 24)) >>> 0) * 0x100000000;
+
+/** The size of a STATS64 nest as the kernel writes it: the ten counters in order, 12 bytes each. */
+const FIXED_STATS64 = 10 * 12;
+
+/** Whether [start, start + FIXED_STATS64) holds the ten u64 counters CONNS..OUTBPS in that order. */
+function fixedStats64(buf: Buffer, start: number): boolean {
+  for (let t = StatsAttr.CONNS, at = start; t <= StatsAttr.OUTBPS; t++, at += 12)
+    if (u16le(buf, at) !== 12 || (u16le(buf, at + 2) & NLA_TYPE_MASK) !== t) return false;
+  return true;
+}
+
+/** The counters of a stats nest as numbers (exact below 2^53), as lbd keeps them. The kernel's own
+ * layout (every real server and service of a dump has it) is read at fixed offsets; any other by the
+ * attribute walk. */
 export function statsOf(buf: Buffer, start: number, end: number): Stats {
-  return counters(buf, start, end, readNumber, 0);
+  if (end - start !== FIXED_STATS64 || !fixedStats64(buf, start))
+    return counters(buf, start, end, readNumber, 0);
+  return {
+    conns: u64le(buf, start + 4),
+    inPackets: u64le(buf, start + 16),
+    outPackets: u64le(buf, start + 28),
+    inBytes: u64le(buf, start + 40),
+    outBytes: u64le(buf, start + 52),
+    cps: u64le(buf, start + 64),
+    inPps: u64le(buf, start + 76),
+    outPps: u64le(buf, start + 88),
+    inBps: u64le(buf, start + 100),
+    outBps: u64le(buf, start + 112),
+  };
 }
 
 /** The counters of a stats nest as the kernel's exact 64-bit values. */
@@ -707,6 +738,29 @@ const rawDestination = new RawDestination();
 /** A service from a GET_SERVICE reply (IPVS_CMD_ATTR_SERVICE), checked. Also decodes the service
  * attribute of a request (then without settings). */
 export function decodeService(buf: Buffer, m: Message): ServiceEntry {
+  return serviceOf(buf, m, undefined);
+}
+
+/** A service as decodeService reads it, with a list of real servers to fill (table(): no copy of the
+ * service to add them). */
+export function decodeVirtualService(
+  buf: Buffer,
+  m: Message,
+): VirtualServiceEntry & { readonly destinations: DestinationEntry[] } {
+  return serviceOf(buf, m, []);
+}
+
+function serviceOf(buf: Buffer, m: Message, destinations: undefined): ServiceEntry;
+function serviceOf(
+  buf: Buffer,
+  m: Message,
+  destinations: DestinationEntry[],
+): VirtualServiceEntry & { readonly destinations: DestinationEntry[] };
+function serviceOf(
+  buf: Buffer,
+  m: Message,
+  destinations: DestinationEntry[] | undefined,
+): ServiceEntry | VirtualServiceEntry {
   const at = findAttr(buf, m.start, m.end, CmdAttr.SERVICE);
   if (at < 0) throw new NetlinkFormatError('missing service attribute');
   const r = decodeServiceAttrs(buf, at, attrEnd(buf, at), rawService);
@@ -730,16 +784,14 @@ export function decodeService(buf: Buffer, m: Message): ServiceEntry {
   else if (family === 'inet6') netmask = { family: 'inet6', prefix: r.netmask };
   else netmask = { family: 'inet', mask: ipv4MaskText(r.netmask) };
   const bits = r.flags;
-  return {
-    key,
-    scheduler: r.schedAt >= 0 ? cString(buf, r.schedAt, r.schedEnd) : '',
-    flags: flagsOf(bits),
-    hashed: (bits & SVC_F_HASHED) !== 0,
-    timeout: r.timeout,
-    netmask,
-    pe: r.peAt >= 0 ? cString(buf, r.peAt, r.peEnd) || null : null,
-    stats: r.statsAt >= 0 ? statsOf(buf, r.statsAt, r.statsEnd) : ZERO_STATS,
-  };
+  const scheduler = r.schedAt >= 0 ? cString(buf, r.schedAt, r.schedEnd) : '';
+  const flags = flagsOf(bits);
+  const hashed = (bits & SVC_F_HASHED) !== 0;
+  const timeout = r.timeout;
+  const pe = r.peAt >= 0 ? cString(buf, r.peAt, r.peEnd) || null : null;
+  const stats = r.statsAt >= 0 ? statsOf(buf, r.statsAt, r.statsEnd) : ZERO_STATS;
+  if (destinations === undefined) return { key, scheduler, flags, hashed, timeout, netmask, pe, stats };
+  return { key, scheduler, flags, hashed, timeout, netmask, pe, stats, destinations };
 }
 
 /** A real server from a GET_DEST reply (IPVS_CMD_ATTR_DEST), checked; `svcFamily` when ADDR_FAMILY is
@@ -750,14 +802,15 @@ export function decodeDestination(buf: Buffer, m: Message, svcFamily: Family): D
   return destinationOf(buf, at, attrEnd(buf, at), svcFamily);
 }
 
-/** The real servers of the GET_DEST replies in [start, end) of buf (one service's dump), checked. */
+/** The real servers of the GET_DEST replies in [start, end) of buf (one service's dump), checked;
+ * appended to `out`. */
 export function decodeDestinations(
   buf: Buffer,
   start: number,
   end: number,
   svcFamily: Family,
+  out: DestinationEntry[] = [],
 ): DestinationEntry[] {
-  const out: DestinationEntry[] = [];
   eachMessage(
     buf,
     start,

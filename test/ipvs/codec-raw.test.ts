@@ -114,6 +114,32 @@ test('counters: u64 exact as bigints and rounded as numbers, u32 counters, short
   );
 });
 
+test("counters in the kernel's own layout (ten u64 in order) read as by the attribute walk", () => {
+  const values = [3n, 1n << 32n, (1n << 53n) - 1n, 0xfffffffen, 0x80000000n, 0n, 7n, 1n << 40n, 99n, 1n];
+  const kinds = [
+    StatsAttr.CONNS,
+    StatsAttr.INPKTS,
+    StatsAttr.OUTPKTS,
+    StatsAttr.INBYTES,
+    StatsAttr.OUTBYTES,
+    StatsAttr.CPS,
+    StatsAttr.INPPS,
+    StatsAttr.OUTPPS,
+    StatsAttr.INBPS,
+    StatsAttr.OUTBPS,
+  ];
+  const inOrder = attrs(kinds.map((k, i) => [k, u64(values[i])]));
+  assert.equal(inOrder.length, 120);
+  const expected = Object.values(exactStatsOf(inOrder, 0, inOrder.length)).map(Number);
+  assert.deepEqual(expected, values.map(Number));
+  assert.deepEqual(Object.values(statsOf(inOrder, 0, inOrder.length)), expected);
+  // The same counters in another order, or one of them a u32: the same numbers, by the walk.
+  const swapped = attrs(kinds.map((_, i) => [kinds[9 - i], u64(values[9 - i])]));
+  assert.deepEqual(Object.values(statsOf(swapped, 0, swapped.length)), expected);
+  const narrow = attrs(kinds.map((k, i) => [k, i === 4 ? u32(Number(values[i])) : u64(values[i])]));
+  assert.deepEqual(Object.values(statsOf(narrow, 0, narrow.length)), expected);
+});
+
 /** A GET_DEST reply message: netlink and genl headers, then the given top-level attributes. */
 function destMessage(top: [number, Buffer][]): Buffer {
   const body = attrs(top);
