@@ -102,8 +102,15 @@ export class Ipvs {
     return this.enc;
   }
 
+  /** The second socket; the first one alone when a second cannot be opened (out of descriptors). */
   private readerTransport(): GenlTransport {
-    this.reader ??= new GenlTransport(this.options.timeoutMs, this.options.netns);
+    if (this.reader === undefined) {
+      try {
+        this.reader = new GenlTransport(this.options.timeoutMs, this.options.netns);
+      } catch {
+        return this.transport;
+      }
+    }
     return this.reader;
   }
 
