@@ -269,6 +269,32 @@ describe('IPVS through the addon, against the real kernel and ipvsadm', () => {
       (await ipvs.services()).map((s) => s.key),
     );
     assert.deepEqual(await ipvs.table(64), table);
+    // A process without a free descriptor for the second socket: the same table over the first alone.
+    const index = path.resolve(__dirname, '..', '..', 'src', 'ipvs', 'index.js');
+    const script = `
+      const fs = require('node:fs');
+      require(${JSON.stringify(index)}).Ipvs.open().then(async (i) => {
+        const held = [];
+        for (;;) {
+          try { held.push(fs.openSync('/dev/null', 'r')); } catch (e) { if (e.code !== 'EMFILE') throw e; break; }
+        }
+        const t = await i.table(64);
+        console.log(JSON.stringify({ held: held.length, keys: t.map((s) => s.key), dests: t.map((s) => s.destinations.length) }));
+      });`;
+    const r = spawnSync('sh', ['-c', 'ulimit -n 256 && exec "$0" -e "$1"', process.execPath, script], {
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const lean = JSON.parse(r.stdout) as { held: number; keys: unknown[]; dests: number[] };
+    assert.ok(lean.held > 0);
+    assert.deepEqual(
+      lean.keys,
+      table.map((s) => s.key),
+    );
+    assert.deepEqual(
+      lean.dests,
+      table.map(() => 2),
+    );
     assert.equal(lines(ipvsadm('-Sn')).length, 3000);
     await ipvs.flush();
     assert.deepEqual(await ipvs.services(), []);
