@@ -62,6 +62,8 @@ interface State {
   keys: DuplicateIndex;
   /** Virtual servers built apart (includes, groups, several statements): built again on each load. */
   fresh: VirtualServer[];
+  /** How many segments include other files. */
+  includes: number;
 }
 
 /** The virtual server objects a load added and removed against the previous one. */
@@ -172,16 +174,18 @@ export class IncrementalLoader {
   ): ValidationResult {
     const files = new SourceFiles();
     files.paths.push(file);
-    const plan =
+    const plan: Plan =
       old && edit
         ? planSegments(old, buf, edit)
         : { items: [{ range: { from: 0, to: buf.length, lineBase: 0 } }], dropped: [] };
-    const segments: Segment[] = [];
+    // Runs of kept segments are joined by concat (no step per segment: a reload keeps thousands).
+    let segments: Segment[] = [];
     let parsed = 0;
+    let includes = old ? old.includes - countIncludes(plan.dropped) : 0;
     let standalone = true;
     for (const item of plan.items) {
-      if (!('range' in item)) {
-        segments.push(item);
+      if (Array.isArray(item)) {
+        segments = segments.length === 0 ? item : segments.concat(item);
         continue;
       }
       const got = parseRange(file, buf, item.range, files, configId);
@@ -190,13 +194,14 @@ export class IncrementalLoader {
       if (!got.standalone && old) throw new Fallback();
       standalone &&= got.standalone;
       parsed += got.segments.length;
-      for (const seg of got.segments) segments.push(seg);
+      includes += countIncludes(got.segments);
+      segments = segments.length === 0 ? got.segments : segments.concat(got.segments);
     }
     const keys = old?.keys ?? new DuplicateIndex();
     for (const seg of plan.dropped) if (seg.built?.vs) keys.remove(seg.built.vs);
     const r = this.assemble(file, segments, files, old, keys);
     this.state = standalone
-      ? { file, configId, buf, segments, logAll: r.logAll, keys, fresh: r.fresh }
+      ? { file, configId, buf, segments, logAll: r.logAll, keys, fresh: r.fresh, includes }
       : undefined;
     this.lastStats = { full: old === undefined, parsed, reused: segments.length - parsed };
     this.lastChange =
@@ -318,13 +323,38 @@ class DuplicateIndex {
   }
 }
 
-type PlanItem = Segment | { range: { from: number; to: number; lineBase: number } };
+/** A run of previous segments kept, or a range of the new text to parse again. */
+type PlanItem = Segment[] | { range: { from: number; to: number; lineBase: number } };
+
+interface Plan {
+  items: PlanItem[];
+  /** The previous segments that the ranges replace. */
+  dropped: Segment[];
+}
+
+const countIncludes = (segs: readonly Segment[]): number => {
+  let n = 0;
+  for (let i = 0; i < segs.length; i++) if (segs[i].include) n++;
+  return n;
+};
+
+/** The first index in [0, n) where `at(k)` holds (it holds from some index on), or n. */
+function firstWhere(n: number, at: (k: number) => boolean): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (at(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
 
 /**
  * What the new text is made of: the previous segments it still has (moved in place by the bytes and
  * lines the edit added or removed), the ranges to parse again, and the segments those replace.
  */
-function planSegments(old: State, buf: Buffer, edit: Edit): { items: PlanItem[]; dropped: Segment[] } {
+function planSegments(old: State, buf: Buffer, edit: Edit): Plan {
   const a = old.buf;
   const p = edit.prefix;
   const q = edit.suffix;
@@ -333,6 +363,36 @@ function planSegments(old: State, buf: Buffer, edit: Edit): { items: PlanItem[];
   const lineDelta = countLines(buf, p, buf.length - q) - countLines(a, p, oldEnd);
   const same = offDelta === 0 && p === a.length;
   const segs = old.segments;
+  const startOf = (x: number) => (x <= p ? x : x + offDelta);
+  const endOf = (x: number) => (x >= oldEnd ? x + offDelta : x);
+  const lineOf = (seg: Segment) => (seg.start <= p ? seg.startLine : seg.startLine + lineDelta);
+  if (old.includes === 0 && !same) {
+    // Segments are in file order: the ones the edit touches are found by two binary searches, those
+    // before them are kept as they are, those after them moved. Only a segment after the edit that
+    // cannot move to other lines needs the walk below.
+    const n = segs.length;
+    const first = firstWhere(n, (k) => segs[k].end >= p);
+    const last = firstWhere(n, (k) => segs[k].start > oldEnd) - 1;
+    let tailMovable = first <= last;
+    if (lineDelta !== 0) for (let k = last + 2; tailMovable && k < n; k++) tailMovable = movable(segs[k]);
+    if (tailMovable) {
+      // The touched segments and their neighbours (a '{' or '}' may move across them).
+      const lo = Math.max(0, first - 1);
+      const hi = Math.min(n - 1, last + 1);
+      const tail = segs.slice(hi + 1);
+      if (offDelta !== 0 || lineDelta !== 0) for (const seg of tail) move(seg, offDelta, lineDelta);
+      const range = {
+        from: startOf(segs[lo].start),
+        to: endOf(segs[hi].end),
+        lineBase: lineOf(segs[lo]) - 1,
+      };
+      const items: PlanItem[] = [];
+      if (lo > 0) items.push(segs.slice(0, lo));
+      items.push({ range });
+      if (tail.length > 0) items.push(tail);
+      return { items, dropped: segs.slice(lo, hi + 1) };
+    }
+  }
   const dirty = new Uint8Array(segs.length);
   for (let k = 0; k < segs.length; k++) {
     const seg = segs[k];
@@ -343,24 +403,25 @@ function planSegments(old: State, buf: Buffer, edit: Edit): { items: PlanItem[];
       if (k + 1 < segs.length) dirty[k + 1] = 1;
     } else if (seg.include || (lineDelta !== 0 && seg.start >= oldEnd && !movable(seg))) dirty[k] = 1;
   }
-  const startOf = (x: number) => (x <= p ? x : x + offDelta);
-  const endOf = (x: number) => (x >= oldEnd ? x + offDelta : x);
-  const lineOf = (seg: Segment) => (seg.start <= p ? seg.startLine : seg.startLine + lineDelta);
   const items: PlanItem[] = [];
   const dropped: Segment[] = [];
+  let run: Segment[] = [];
   for (let k = 0; k < segs.length; k++) {
     const seg = segs[k];
     if (dirty[k]) {
       let j = k;
       while (j + 1 < segs.length && dirty[j + 1]) j++;
+      if (run.length > 0) items.push(run);
+      run = [];
       items.push({ range: { from: startOf(seg.start), to: endOf(segs[j].end), lineBase: lineOf(seg) - 1 } });
       for (let i = k; i <= j; i++) dropped.push(segs[i]);
       k = j;
       continue;
     }
     if (seg.start > p) move(seg, offDelta, lineDelta);
-    items.push(seg);
+    run.push(seg);
   }
+  if (run.length > 0) items.push(run);
   return { items, dropped };
 }
 
