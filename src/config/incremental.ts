@@ -57,6 +57,15 @@ interface State {
   configId: string;
   buf: Buffer;
   segments: Segment[];
+  /** Beside each segment, the virtual server it stands for when it is plain (see isPlain). */
+  vsAt: Array<VirtualServer | undefined>;
+  /** The indexes of the segments that are not plain, in order (few: global_defs, vrrp_instance ...). */
+  nonPlain: number[];
+  /**
+   * How far the segments moved since their offsets and lines were written in them (see Shift): an edit
+   * that adds or removes bytes or lines does not step through the thousands of segments after it.
+   */
+  shifts: Shift[];
   logAll: boolean;
   /** The keys of the virtual servers kept in segments. */
   keys: DuplicateIndex;
@@ -64,6 +73,37 @@ interface State {
   fresh: VirtualServer[];
   /** How many segments include other files. */
   includes: number;
+}
+
+/**
+ * The segments from index `from` on (up to the next Shift) are `off` bytes and `line` lines further than
+ * their offsets, lines and positions say.
+ */
+interface Shift {
+  from: number;
+  off: number;
+  line: number;
+}
+
+/** More than this many shifts are written into the segments (one walk for many reloads). */
+const MAX_SHIFTS = 32;
+
+const NO_SHIFT: Shift = { from: 0, off: 0, line: 0 };
+
+/** The shift of the segment at index k. */
+function shiftAt(shifts: readonly Shift[], k: number): Shift {
+  let i = shifts.length - 1;
+  while (i >= 0 && shifts[i].from > k) i--;
+  return i < 0 ? NO_SHIFT : shifts[i];
+}
+
+/** Writes the shifts into the segments (their offsets, lines and positions are then what they say). */
+function applyShifts(segments: readonly Segment[], shifts: readonly Shift[]): void {
+  for (let i = 0; i < shifts.length; i++) {
+    const { from, off, line } = shifts[i];
+    const to = i + 1 < shifts.length ? shifts[i + 1].from : segments.length;
+    if (off !== 0 || line !== 0) for (let k = from; k < to; k++) move(segments[k], off, line);
+  }
 }
 
 /** The virtual server objects a load added and removed against the previous one. */
@@ -178,14 +218,37 @@ export class IncrementalLoader {
       old && edit
         ? planSegments(old, buf, edit)
         : { items: [{ range: { from: 0, to: buf.length, lineBase: 0 } }], dropped: [] };
-    // Runs of kept segments are joined by concat (no step per segment: a reload keeps thousands).
+    // Runs of kept segments are joined by concat (no step per segment: a reload keeps thousands), and
+    // so is what stands beside them. `slow`: the segments assemble() takes one by one.
     let segments: Segment[] = [];
+    let vsAt: Array<VirtualServer | undefined> = [];
+    const slow: number[] = [];
+    let shifts: Shift[] = [];
+    const shiftFrom = (from: number, off: number, line: number) => {
+      const last = shifts.length > 0 ? shifts[shifts.length - 1] : NO_SHIFT;
+      if (last.off === off && last.line === line) return;
+      if (shifts.length > 0 && last.from === from) shifts.pop();
+      shifts.push({ from, off, line });
+    };
     let parsed = 0;
     let includes = old ? old.includes - countIncludes(plan.dropped) : 0;
     let standalone = true;
+    const join = <T>(to: T[], more: T[]): T[] => (to.length === 0 ? more : to.concat(more));
     for (const item of plan.items) {
-      if (Array.isArray(item)) {
-        segments = segments.length === 0 ? item : segments.concat(item);
+      if ('keep' in item) {
+        const { first, end, off, line } = item.keep;
+        const at = segments.length;
+        // The run's shifts, moved to its new indexes and by what the edit added or removed before it.
+        const os = old!.shifts;
+        const c = shiftAt(os, first);
+        shiftFrom(at, c.off + off, c.line + line);
+        for (const sh of os)
+          if (sh.from > first && sh.from < end) shiftFrom(at + sh.from - first, sh.off + off, sh.line + line);
+        segments = join(segments, old!.segments.slice(first, end));
+        vsAt = join(vsAt, old!.vsAt.slice(first, end));
+        const np = old!.nonPlain;
+        for (let k = firstWhere(np.length, (j) => np[j] >= first); k < np.length && np[k] < end; k++)
+          slow.push(at + np[k] - first);
         continue;
       }
       const got = parseRange(file, buf, item.range, files, configId);
@@ -195,13 +258,32 @@ export class IncrementalLoader {
       standalone &&= got.standalone;
       parsed += got.segments.length;
       includes += countIncludes(got.segments);
-      segments = segments.length === 0 ? got.segments : segments.concat(got.segments);
+      for (let k = 0; k < got.segments.length; k++) slow.push(segments.length + k);
+      shiftFrom(segments.length, 0, 0);
+      segments = join(segments, got.segments);
+      vsAt = join(vsAt, new Array<VirtualServer | undefined>(got.segments.length).fill(undefined));
     }
     const keys = old?.keys ?? new DuplicateIndex();
     for (const seg of plan.dropped) if (seg.built?.vs) keys.remove(seg.built.vs);
-    const r = this.assemble(file, segments, files, old, keys);
+    const r = this.assemble(file, segments, vsAt, slow, shifts, files, old, keys);
+    if (shifts.length > MAX_SHIFTS) {
+      applyShifts(segments, shifts);
+      shifts = [];
+    }
     this.state = standalone
-      ? { file, configId, buf, segments, logAll: r.logAll, keys, fresh: r.fresh, includes }
+      ? {
+          file,
+          configId,
+          buf,
+          segments,
+          vsAt,
+          nonPlain: r.nonPlain,
+          shifts,
+          logAll: r.logAll,
+          keys,
+          fresh: r.fresh,
+          includes,
+        }
       : undefined;
     this.lastStats = { full: old === undefined, parsed, reused: segments.length - parsed };
     this.lastChange =
@@ -214,15 +296,24 @@ export class IncrementalLoader {
     return r.result;
   }
 
+  /**
+   * Builds the configuration from the segments: those at the indexes in `slow` (in order) one by one,
+   * the runs of plain ones between them at once (their virtual servers in vsAt). Sets vsAt beside the
+   * slow ones that end up plain, and returns those that do not.
+   */
   private assemble(
     file: string,
     segments: Segment[],
+    vsAt: Array<VirtualServer | undefined>,
+    slow: readonly number[],
+    shifts: readonly Shift[],
     files: SourceFiles,
     old: State | undefined,
     keys: DuplicateIndex,
   ): {
     result: ValidationResult;
     logAll: boolean;
+    nonPlain: number[];
     /** Built in this load: all new objects, and those not kept for the next load. */
     added: VirtualServer[];
     fresh: VirtualServer[];
@@ -240,14 +331,35 @@ export class IncrementalLoader {
     });
     const addedAll: VirtualServer[] = [];
     const fresh: VirtualServer[] = [];
-    for (const seg of segments) {
+    const nonPlain: number[] = [];
+    let next = 0;
+    const posAt = (k: number): Position => {
+      const pos = segments[k].built!.pos;
+      const line = shiftAt(shifts, k).line;
+      return line === 0 ? pos : { ...pos, line: pos.line + line };
+    };
+    const plainRun = (end: number) => {
+      if (end <= next) return;
+      const from = next;
+      builder.addBuiltRun(vsAt.slice(from, end) as VirtualServer[], () => {
+        const out: Position[] = [];
+        for (let k = from; k < end; k++) out.push(posAt(k));
+        return out;
+      });
+    };
+    const one = (seg: Segment, at: number) => {
       const b = seg.built;
       if (b) {
         // Its checks already have the global log_all_failures (unchanged, or the whole file is read).
+        // Its diagnostics name lines: a segment with some did not move to other lines (see movable).
         for (let i = 0; i < b.diags.length; i++) diags.add(b.diags[i]);
-        for (let i = 0; i < b.facts.length; i++) reader.facts.push(b.facts[i]);
-        if (b.vs) builder.addBuilt(b.vs, b.pos);
-        continue;
+        const line = shiftAt(shifts, at).line;
+        for (let i = 0; i < b.facts.length; i++) {
+          const f = b.facts[i];
+          reader.facts.push(line === 0 ? f : { ...f, pos: { ...f.pos, line: f.pos.line + line } });
+        }
+        if (b.vs) builder.addBuilt(b.vs, posAt(at));
+        return;
       }
       for (const d of seg.parseDiags) diags.add(d);
       const mark = diags.count;
@@ -274,7 +386,17 @@ export class IncrementalLoader {
         // Statements are not kept once built: the model stands for them.
         seg.statements = [];
       }
+    };
+    for (let i = 0; i < slow.length; i++) {
+      const at = slow[i];
+      plainRun(at);
+      next = at + 1;
+      const seg = segments[at];
+      one(seg, at);
+      if (isPlain(seg)) vsAt[at] = seg.built!.vs;
+      else nonPlain.push(at);
     }
+    plainRun(segments.length);
     // The duplicate check over the whole table is needed only when the index of the kept virtual
     // servers has a key twice, or one built apart (from an include, a group) meets one.
     const checkedAlone = !deferred && keys.duplicates === 0 && !keys.meets(fresh);
@@ -286,7 +408,7 @@ export class IncrementalLoader {
     const result = validationResult(file, 'keepalived', built, this.opts, files, diags);
     // Diagnostics of several files are ordered by which file reported first, which only a full load knows.
     if (result.diagnostics.some((d) => d.file !== result.diagnostics[0].file)) throw new Fallback();
-    return { result, logAll: logAllNow, added: addedAll, fresh, checkedAlone };
+    return { result, logAll: logAllNow, nonPlain, added: addedAll, fresh, checkedAlone };
   }
 }
 
@@ -323,8 +445,13 @@ class DuplicateIndex {
   }
 }
 
-/** A run of previous segments kept, or a range of the new text to parse again. */
-type PlanItem = Segment[] | { range: { from: number; to: number; lineBase: number } };
+/**
+ * A run of previous segments kept (their indexes [first, end), moving `off` bytes and `line` lines), or a
+ * range of the new text to parse again.
+ */
+type PlanItem =
+  | { keep: { first: number; end: number; off: number; line: number } }
+  | { range: { from: number; to: number; lineBase: number } };
 
 interface Plan {
   items: PlanItem[];
@@ -365,34 +492,40 @@ function planSegments(old: State, buf: Buffer, edit: Edit): Plan {
   const segs = old.segments;
   const startOf = (x: number) => (x <= p ? x : x + offDelta);
   const endOf = (x: number) => (x >= oldEnd ? x + offDelta : x);
-  const lineOf = (seg: Segment) => (seg.start <= p ? seg.startLine : seg.startLine + lineDelta);
+  const lineOf = (start: number, line: number) => (start <= p ? line : line + lineDelta);
   if (old.includes === 0 && !same) {
     // Segments are in file order: the ones the edit touches are found by two binary searches, those
-    // before them are kept as they are, those after them moved. Only a segment after the edit that
-    // cannot move to other lines needs the walk below.
+    // before them are kept as they are, those after them move (a shift, not a step for each). Only a
+    // segment after the edit that cannot move to other lines needs the walk below.
     const n = segs.length;
-    const first = firstWhere(n, (k) => segs[k].end >= p);
-    const last = firstWhere(n, (k) => segs[k].start > oldEnd) - 1;
+    const sh = old.shifts;
+    const startAt = (k: number) => segs[k].start + shiftAt(sh, k).off;
+    const endAt = (k: number) => segs[k].end + shiftAt(sh, k).off;
+    const first = firstWhere(n, (k) => endAt(k) >= p);
+    const last = firstWhere(n, (k) => startAt(k) > oldEnd) - 1;
     let tailMovable = first <= last;
-    if (lineDelta !== 0) for (let k = last + 2; tailMovable && k < n; k++) tailMovable = movable(segs[k]);
+    // Plain segments can move; the others are few.
+    if (lineDelta !== 0)
+      for (const k of old.nonPlain) if (k >= last + 2 && !movable(segs[k])) tailMovable = false;
     if (tailMovable) {
       // The touched segments and their neighbours (a '{' or '}' may move across them).
       const lo = Math.max(0, first - 1);
       const hi = Math.min(n - 1, last + 1);
-      const tail = segs.slice(hi + 1);
-      if (offDelta !== 0 || lineDelta !== 0) for (const seg of tail) move(seg, offDelta, lineDelta);
       const range = {
-        from: startOf(segs[lo].start),
-        to: endOf(segs[hi].end),
-        lineBase: lineOf(segs[lo]) - 1,
+        from: startOf(startAt(lo)),
+        to: endOf(endAt(hi)),
+        lineBase: lineOf(startAt(lo), segs[lo].startLine + shiftAt(sh, lo).line) - 1,
       };
       const items: PlanItem[] = [];
-      if (lo > 0) items.push(segs.slice(0, lo));
+      if (lo > 0) items.push({ keep: { first: 0, end: lo, off: 0, line: 0 } });
       items.push({ range });
-      if (tail.length > 0) items.push(tail);
+      if (hi + 1 < n) items.push({ keep: { first: hi + 1, end: n, off: offDelta, line: lineDelta } });
       return { items, dropped: segs.slice(lo, hi + 1) };
     }
   }
+  // The walk: every segment's offsets and lines as they are, then moved one by one.
+  applyShifts(segs, old.shifts);
+  old.shifts = [];
   const dirty = new Uint8Array(segs.length);
   for (let k = 0; k < segs.length; k++) {
     const seg = segs[k];
@@ -405,24 +538,36 @@ function planSegments(old: State, buf: Buffer, edit: Edit): Plan {
   }
   const items: PlanItem[] = [];
   const dropped: Segment[] = [];
-  let run: Segment[] = [];
+  let run = 0;
   for (let k = 0; k < segs.length; k++) {
     const seg = segs[k];
     if (dirty[k]) {
       let j = k;
       while (j + 1 < segs.length && dirty[j + 1]) j++;
-      if (run.length > 0) items.push(run);
-      run = [];
-      items.push({ range: { from: startOf(seg.start), to: endOf(segs[j].end), lineBase: lineOf(seg) - 1 } });
+      if (run < k) items.push({ keep: { first: run, end: k, off: 0, line: 0 } });
+      items.push({
+        range: {
+          from: startOf(seg.start),
+          to: endOf(segs[j].end),
+          lineBase: lineOf(seg.start, seg.startLine) - 1,
+        },
+      });
       for (let i = k; i <= j; i++) dropped.push(segs[i]);
       k = j;
+      run = j + 1;
       continue;
     }
     if (seg.start > p) move(seg, offDelta, lineDelta);
-    run.push(seg);
   }
-  if (run.length > 0) items.push(run);
+  if (run < segs.length) items.push({ keep: { first: run, end: segs.length, off: 0, line: 0 } });
   return { items, dropped };
+}
+
+/** A built virtual server with nothing else to report (no diagnostics, no host facts): a load that keeps
+ * it only hands its model object on. */
+function isPlain(seg: Segment): boolean {
+  const b = seg.built;
+  return b !== undefined && b.vs !== undefined && b.diags.length === 0 && b.facts.length === 0;
 }
 
 /**

@@ -172,6 +172,71 @@ describe('incremental load equals a full load', () => {
     assert.ok(reusedSome > SEEDS * 2, `only ${reusedSome} loads reused segments`);
   });
 
+  test('100 reloads in a row that move the blocks after them: lines and positions stay right', () => {
+    // Each edit adds or removes bytes and lines before many blocks, which then move without a step for
+    // each: after many such reloads every position (errors, host facts, duplicates) is still a full load's.
+    const rand = prng(11);
+    const blocks = ['global_defs {\n    router_id lb1\n}', vrrpInstance(1)];
+    for (let i = 0; i < 150; i++) blocks.push(virtualServer(rand, i));
+    // A host fact that is reported (a missing program), far down the file.
+    blocks.push(
+      [
+        'virtual_server 10.1.0.1 80 {',
+        '    real_server 172.17.0.1 80 {',
+        '        MISC_CHECK {',
+        '            misc_path "/bin/missing"',
+        '        }',
+        '    }',
+        '}',
+      ].join('\n'),
+    );
+    for (let i = 150; i < 160; i++) blocks.push(virtualServer(rand, i));
+    const dir = tempFiles({ 'keepalived.conf': blocks.join('\n') + '\n' });
+    const file = path.join(dir, 'keepalived.conf');
+    const loader = new IncrementalLoader(OPTS);
+    let prev = sameAsFull(loader, file, 'first load');
+    let text = fs.readFileSync(file, 'utf8');
+    let incremental = 0;
+    for (let e = 0; e < 100; e++) {
+      const lines = text.split('\n');
+      const k = rand();
+      if (k < 0.4) {
+        // A weight of another length somewhere.
+        const from = Math.floor(rand() * lines.length);
+        const i = lines.findIndex((l, j) => j >= from && /weight \d+/.test(l));
+        if (i >= 0) lines[i] = lines[i].replace(/weight \d+/, `weight ${Math.floor(rand() * 1000)}`);
+      } else if (k < 0.8) {
+        // A comment line added before a block, or one removed.
+        const at = lines.findIndex(
+          (l, j) => j >= Math.floor(rand() * lines.length) && l.startsWith('virtual_server'),
+        );
+        if (at >= 0) lines.splice(at, 0, '# note ' + e);
+      } else {
+        const at = lines.findIndex((l) => l.startsWith('# note'));
+        if (at >= 0) lines.splice(at, 1);
+      }
+      // A duplicate names the line of the first definition, moved by the edits above it.
+      if (e === 60)
+        lines.push(
+          'virtual_server 10.0.0.155 80 {',
+          '    real_server 172.31.0.1 80 {',
+          '        weight 1',
+          '    }',
+          '}',
+        );
+      if (e === 70) lines.splice(2, 0, '    bogus_key 1');
+      text = lines.join('\n');
+      fs.writeFileSync(file, text);
+      prev = sameAsFull(loader, file, `edit ${e}:\n${text}`, prev);
+      if (!loader.lastStats.full) incremental++;
+    }
+    assert.ok(incremental >= 90, `only ${incremental} of 100 loads were incremental`);
+    const last = loader.load(file);
+    assert.ok(last.diagnostics.some((d) => /defined twice \(first at line \d+\)/.test(d.message)));
+    assert.ok(last.diagnostics.some((d) => d.message.includes('/bin/missing')));
+    fs.rmSync(dir, { recursive: true });
+  });
+
   test('one changed weight: one block read again, every other virtual server the same object', () => {
     const rand = prng(7);
     const blocks = [vrrpInstance(1)];

@@ -190,9 +190,14 @@ export interface ServerInfo {
  */
 export class VirtualServerBuilder {
   /** Built so far, in parallel arrays (a reload adds thousands it reuses: no object for each). */
-  private readonly vss: VirtualServer[] = [];
-  private readonly poss: Position[] = [];
-  private readonly indexes: number[] = [];
+  private vss: VirtualServer[] = [];
+  private poss: Position[] = [];
+  private indexes: number[] = [];
+  /**
+   * Runs of virtual servers built before, added at once: starting at vss[at], numbered from `index`.
+   * Their positions (in poss) and numbers (in indexes) are filled only when finish() needs them.
+   */
+  private runs: Array<{ at: number; index: number; positions: () => Position[] }> = [];
   private readonly deferred: Array<{ index: number; node: MapNode }> = [];
   private next = 0;
   /**
@@ -222,6 +227,45 @@ export class VirtualServerBuilder {
     this.indexes.push(this.next++);
   }
 
+  /**
+   * Virtual servers built before, in order (a reload reusing thousands: no step for each); `positions`
+   * tells where each is written, asked only if finish() reports duplicates or places deferred ones.
+   * The array is the builder's from now on.
+   */
+  addBuiltRun(vss: VirtualServer[], positions: () => Position[]): void {
+    if (vss.length === 0) return;
+    this.runs.push({ at: this.vss.length, index: this.next, positions });
+    this.vss = this.vss.length === 0 ? vss : this.vss.concat(vss);
+    this.next += vss.length;
+  }
+
+  /** poss and indexes for every virtual server, the runs' included. */
+  private fillRuns(): void {
+    if (this.runs.length === 0) return;
+    const poss: Position[] = [];
+    const indexes: number[] = [];
+    let one = 0;
+    let i = 0;
+    const ones = (to: number) => {
+      for (; i < to; i++, one++) {
+        poss.push(this.poss[one]);
+        indexes.push(this.indexes[one]);
+      }
+    };
+    for (const run of this.runs) {
+      ones(run.at);
+      const ps = run.positions();
+      for (let k = 0; k < ps.length; k++, i++) {
+        poss.push(ps[k]);
+        indexes.push(run.index + k);
+      }
+    }
+    ones(this.vss.length);
+    this.poss = poss;
+    this.indexes = indexes;
+    this.runs = [];
+  }
+
   private build(
     index: number,
     m: MapNode,
@@ -242,6 +286,7 @@ export class VirtualServerBuilder {
     for (const d of this.deferred) this.build(d.index, d.node, groups);
     this.deferred.length = 0;
     if (this.vss.length === n0 && this.noDuplicates) return this.vss;
+    this.fillRuns();
     // Built in order, but for those that waited for their group.
     const order = Array.from({ length: this.vss.length }, (_, i) => i);
     if (this.vss.length > n0) order.sort((a, b) => this.indexes[a] - this.indexes[b]);
