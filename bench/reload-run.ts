@@ -1,7 +1,7 @@
 // The guest side of bench/reload: lbd with 10,000 virtual services x 8 real servers (90,000 kernel
 // objects), in this process (the Lbd class, as bin/lbd runs it):
 //   1. cold start on an empty kernel (applies 90,000 objects);
-//   2. reloads that each change one real server's weight (EDITS, one after the other: at the end, in the
+//   2. nine reloads that each change one real server's weight (EDITS, one after the other: at the end, in the
 //      middle and at the start of the file; some keep the file's length, some make it longer or shorter,
 //      which moves everything after them): the file is read again, only the top-level blocks the edit
 //      touched are parsed and validated again (the checks across blocks run over the whole model), then
@@ -29,6 +29,10 @@ const EDITS = [
   { service: 0, weight: 3 },
   { service: Math.floor(SERVICES / 4), weight: 100 },
   { service: SERVICES - 1, weight: 7 },
+  { service: Math.floor((SERVICES * 3) / 4), weight: 33 },
+  { service: 1, weight: 9 },
+  { service: Math.floor((SERVICES * 9) / 10), weight: 1000 },
+  { service: Math.floor(SERVICES / 2), weight: 2 },
 ];
 
 const vip = (i: number) => `198.51.100.${1 + (i % 100)} ${1000 + Math.floor(i / 100)}`;
