@@ -69,8 +69,9 @@ async function main(): Promise<void> {
   const file = path.join(dir, 'keepalived.conf');
   // Every version is made up front: the 17 MB of garbage of making one must not land in a timing.
   const weights = new Map<number, number>();
-  const versions = [config(weights)];
-  for (const e of EDITS) versions.push(config(weights.set(e.service, e.weight)));
+  // As bytes: writing a string would make a 17 MB buffer of it right before the reload.
+  const versions = [Buffer.from(config(weights))];
+  for (const e of EDITS) versions.push(Buffer.from(config(weights.set(e.service, e.weight))));
   fs.writeFileSync(file, versions[0]);
   const objects = SERVICES * (REALS + 1);
   const opts = (name: string) => ({
