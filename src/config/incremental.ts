@@ -339,8 +339,12 @@ export class IncrementalLoader {
       return line === 0 ? pos : { ...pos, line: pos.line + line };
     };
     const plainRun = (end: number) => {
-      if (end <= next) return;
       const from = next;
+      // A short run one by one: each run is joined by a copy of what the builder holds.
+      if (end - from < 32) {
+        for (let k = from; k < end; k++) builder.addBuilt(vsAt[k]!, posAt(k));
+        return;
+      }
       builder.addBuiltRun(vsAt.slice(from, end) as VirtualServer[], () => {
         const out: Position[] = [];
         for (let k = from; k < end; k++) out.push(posAt(k));
