@@ -6,11 +6,15 @@
 //      which moves everything after them): the file is read again, only the top-level blocks the edit
 //      touched are parsed and validated again (the checks across blocks run over the whole model), then
 //      only the difference is applied; the kernel operations each took are counted;
-//   3. lbd stopped (IPVS left as it is) and started again: it adopts the full table without a change.
+//   3. lbd stopped (IPVS left as it is) and started again: it adopts the full table without a change;
+//   4. keepalived, which operators would run instead, on the same file: started on an empty table, then
+//      the first KEEPALIVED_RELOADS edits, each a SIGHUP timed until its checker process logs
+//      "Reload complete" (then the kernel has the new weight, checked).
 // Every reload is printed; the first after start also compiles the reload's code (V8 compiles a function
 // when it first runs). The figure is the median of the reloads, the kernel operations the most any took.
 // Last line: reload: one change <ms> ms; adopt 90000 objects <ms> ms; kernel ops for one change <n>
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -34,6 +38,8 @@ const EDITS = [
   { service: Math.floor((SERVICES * 9) / 10), weight: 1000 },
   { service: Math.floor(SERVICES / 2), weight: 2 },
 ];
+
+const KEEPALIVED_RELOADS = Number(process.env.KEEPALIVED_RELOADS ?? 3);
 
 const vip = (i: number) => `198.51.100.${1 + (i % 100)} ${1000 + Math.floor(i / 100)}`;
 const rip = (i: number, j: number) => `203.0.113.${((i * REALS + j) % 250) + 1}`;
@@ -141,9 +147,85 @@ async function main(): Promise<void> {
   );
   if (ops !== 0) throw new Error(`adoption changed the kernel: ${ops} operations`);
   await second.stop();
+
+  const theirs = await keepalivedReloads(file, versions, Math.min(KEEPALIVED_RELOADS, EDITS.length));
+  const theirMedian = [...theirs].sort((a, b) => a - b)[Math.floor(theirs.length / 2)];
+  const mineFirst = times.slice(0, theirs.length);
+  const myMedian = [...mineFirst].sort((a, b) => a - b)[Math.floor(mineFirst.length / 2)];
+  console.log(
+    `the first ${theirs.length} reloads: lbd ${mineFirst.join(', ')} ms (median ${myMedian}), keepalived ${theirs.join(', ')} ms (median ${theirMedian}); ratio ${(myMedian / theirMedian).toFixed(3)}`,
+  );
   console.log(
     `reload: one change ${median} ms; adopt ${objects} objects ${adoptMs} ms; kernel ops for one change ${maxOps}`,
   );
+}
+
+/** The weight of the last real server of a service, as the kernel has it. */
+function kernelWeight(service: number): number {
+  const out = execFileSync('ipvsadm', ['-Ln', '-t', vip(service).replace(' ', ':')], { encoding: 'utf8' });
+  const rs = out.split('\n').filter((l) => l.includes(`${rip(service, REALS - 1)}:`));
+  return rs.length === 1 ? Number(rs[0].trim().split(/\s+/)[3]) : NaN;
+}
+
+/**
+ * keepalived (its checker process programs IPVS) on the same file, from an empty table: the first
+ * `count` versions after the first, each loaded by a SIGHUP, timed until the checker logs
+ * "Reload complete". Returns the times (ms).
+ */
+async function keepalivedReloads(file: string, versions: Buffer[], count: number): Promise<number[]> {
+  execFileSync('ipvsadm', ['-C']);
+  fs.writeFileSync(file, versions[0]);
+  const dir = path.dirname(file);
+  const pid = (name: string) => path.join(dir, `keepalived-${name}.pid`);
+  const k = spawn(
+    'keepalived',
+    ['-n', '-l', '-f', file, '-p', pid('main'), '--vrrp_pid', pid('vrrp'), '--checkers_pid', pid('checker')],
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
+  let out = '';
+  let waiter: { re: RegExp; from: number; done: () => void } | undefined;
+  const seen = (d: Buffer) => {
+    out += d.toString();
+    if (waiter && waiter.re.test(out.slice(waiter.from))) waiter.done();
+  };
+  k.stdout.on('data', seen);
+  k.stderr.on('data', seen);
+  const until = (re: RegExp, from: number) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`keepalived did not log ${re} in 15 minutes:\n${out.slice(-3000)}`)),
+        900_000,
+      );
+      waiter = { re, from, done: () => (clearTimeout(timer), (waiter = undefined), resolve()) };
+      if (re.test(out.slice(from))) waiter.done();
+    });
+  try {
+    let t = performance.now();
+    await until(/Startup complete/, 0);
+    console.log(`keepalived: start on an empty kernel ${ms(t)} ms`);
+    const times: number[] = [];
+    for (let k1 = 1; k1 <= count; k1++) {
+      fs.writeFileSync(file, versions[k1]);
+      const from = out.length;
+      t = performance.now();
+      k.kill('SIGHUP');
+      await until(/Reload complete/, from);
+      times.push(ms(t));
+      const e = EDITS[k1 - 1];
+      const w = kernelWeight(e.service);
+      console.log(
+        `keepalived: reload ${k1}, service ${e.service} (weight -> ${e.weight}): ${times[k1 - 1]} ms`,
+      );
+      if (w !== e.weight)
+        throw new Error(`keepalived's reload ${k1}: the kernel has weight ${w}, not ${e.weight}`);
+    }
+    return times;
+  } finally {
+    // Its stop would delete the 90,000 objects one by one: killed instead.
+    const exited = k.exitCode !== null || k.signalCode !== null ? undefined : once(k, 'exit');
+    process.kill(-k.pid!, 'SIGKILL');
+    await exited;
+  }
 }
 
 main().then(
