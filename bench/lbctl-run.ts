@@ -1,6 +1,6 @@
 // bench/lbctl's guest side: builds each table with lbctl -R (the batch path), then times whole
 // processes `bin/lbctl -Sn` and `ipvsadm -Sn` (output to a file), best of RUNS, and checks that both
-// printed the same bytes.
+// printed the same bytes; then the same for the listing, `-Ln` (printed, not in the last line).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -32,6 +32,22 @@ function time(cmd: string, args: string[], file: string): number {
   return ms;
 }
 
+/** Best of RUNS of `lbctl ARGS` and `ipvsadm ARGS`, alternated; their outputs must be the same bytes. */
+function compare(label: string, args: string[]): [number, number] {
+  let best = [Infinity, Infinity];
+  for (let i = 0; i < RUNS; i++) {
+    const a = time(lbctlBin, args, '/tmp/lbctl.out');
+    const b = time('ipvsadm', args, '/tmp/ipvsadm.out');
+    console.log(
+      `${label}: run ${i + 1}: lbctl ${args.join(' ')} ${a.toFixed(0)} ms, ipvsadm ${b.toFixed(0)} ms`,
+    );
+    best = [Math.min(best[0], a), Math.min(best[1], b)];
+  }
+  if (!fs.readFileSync('/tmp/lbctl.out').equals(fs.readFileSync('/tmp/ipvsadm.out')))
+    throw new Error(`${label}: lbctl ${args.join(' ')} and ipvsadm ${args.join(' ')} outputs differ`);
+  return best as [number, number];
+}
+
 async function measure(services: number, reals: number): Promise<[number, number]> {
   spawnSync('ipvsadm', ['-C']);
   let err = '';
@@ -42,25 +58,19 @@ async function measure(services: number, reals: number): Promise<[number, number
   });
   if (code !== 0) throw new Error(`lbctl -R: ${err}`);
   console.log(`${services}x${reals}: table applied by lbctl -R in ${(performance.now() - t0).toFixed(0)} ms`);
-  let best = [Infinity, Infinity];
-  for (let i = 0; i < RUNS; i++) {
-    const a = time(lbctlBin, ['-Sn'], '/tmp/lbctl.out');
-    const b = time('ipvsadm', ['-Sn'], '/tmp/ipvsadm.out');
-    console.log(
-      `${services}x${reals}: run ${i + 1}: lbctl -Sn ${a.toFixed(0)} ms, ipvsadm -Sn ${b.toFixed(0)} ms`,
-    );
-    best = [Math.min(best[0], a), Math.min(best[1], b)];
-  }
-  const mine = fs.readFileSync('/tmp/lbctl.out');
-  const theirs = fs.readFileSync('/tmp/ipvsadm.out');
-  if (!mine.equals(theirs)) throw new Error(`${services}x${reals}: lbctl -Sn and ipvsadm -Sn outputs differ`);
-  const lines = theirs.toString().split('\n').length - 1;
-  if (lines !== services * (1 + reals)) throw new Error(`${services}x${reals}: ${lines} lines saved`);
+  const label = `${services}x${reals}`;
+  const best = compare(label, ['-Sn']);
+  const lines = fs.readFileSync('/tmp/ipvsadm.out').toString().split('\n').length - 1;
+  if (lines !== services * (1 + reals)) throw new Error(`${label}: ${lines} lines saved`);
+  const list = compare(label, ['-Ln']);
+  console.log(
+    `${label}: lbctl -Ln ${list[0].toFixed(0)} ms vs ipvsadm -Ln ${list[1].toFixed(0)} ms (ratio ${(list[0] / list[1]).toFixed(2)})`,
+  );
   // node's bare start-up, for the record
   const t1 = performance.now();
   spawnSync(process.execPath, ['-e', '0']);
   console.log(`node -e 0: ${(performance.now() - t1).toFixed(0)} ms`);
-  return best as [number, number];
+  return best;
 }
 
 async function main(): Promise<void> {
