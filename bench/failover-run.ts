@@ -11,6 +11,7 @@ import * as readline from 'node:readline';
 import { Topology } from '../test/support/netns';
 import { Keepalived } from '../test/vrrp/keepalived';
 import { VrrpProc, killAllVrrp, startVrrp } from '../test/vrrp/support';
+import { median } from './stats';
 
 const TRIALS = Number(process.env.LBD_BENCH_TRIALS ?? 5);
 const STRESS_S = Number(process.env.LBD_BENCH_STRESS_S ?? 60);
@@ -47,12 +48,6 @@ class Probe {
       await sleep(5);
     }
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 async function clearVip(topo: Topology, hosts: string[]): Promise<void> {

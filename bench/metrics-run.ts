@@ -18,6 +18,7 @@ import { Logs } from '../src/daemon/logger';
 import { HealthChecker } from '../src/health';
 import type { VirtualServiceEntry } from '../src/ipvs';
 import { Scraper, lbdMetricsSource, type MetricsSource } from '../src/metrics';
+import { median } from './stats';
 
 const SERVICES = Number(process.env.SERVICES ?? 10000);
 const REALS = Number(process.env.REALS ?? 8);
@@ -72,7 +73,6 @@ async function timed<T>(f: () => Promise<T>): Promise<{ ms: number; cpu: number;
   return { ms: performance.now() - t, cpu: cpuMs(process.cpuUsage(c)), value };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const loadavg = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 /** The collector's refreshes (kernel dump, health states, rendering: off the scrape path), then scrapes
