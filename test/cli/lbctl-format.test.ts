@@ -46,11 +46,11 @@ const zero = (): Stats => ({
   outBps: 0n,
 });
 
-function bytes(a: string): Buffer {
-  if (a.includes(':')) return inetPton6(a) as Buffer;
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(inetPton4(a) as number);
-  return b;
+/** An address as the kernel reader gives it: big-endian 32-bit words. */
+function words(a: string): number[] {
+  if (!a.includes(':')) return [inetPton4(a) as number];
+  const b = inetPton6(a) as Buffer;
+  return [0, 4, 8, 12].map((o) => b.readUInt32BE(o));
 }
 
 function dest(
@@ -72,7 +72,7 @@ function dest(
     persistentConns: 0,
     stats: zero(),
     family: address.includes(':') ? 'inet6' : 'inet',
-    addrBytes: bytes(address),
+    addrWords: words(address),
     fwdNum: fwd,
     tunType: tun[0],
     tunPort: tun[1],
@@ -127,7 +127,7 @@ function svc(s: SvcSpec): KernelServiceEntry {
     destinations: s.dests ?? [],
     rawFlags: flags | 2,
     family: six ? 'inet6' : 'inet',
-    addrBytes: s.address !== undefined ? bytes(s.address) : Buffer.alloc(six ? 16 : 4),
+    addrWords: s.address !== undefined ? words(s.address) : six ? [0, 0, 0, 0] : [0],
     fwmarkValue: s.fwmark ?? 0,
     protoNum: s.proto,
     portValue: s.port ?? 0,

@@ -46,8 +46,10 @@ export interface KernelServiceEntry extends Omit<VirtualServiceEntry, 'stats' | 
   /** Raw kernel flags (all bits, as printed by ipvsadm). */
   readonly rawFlags: number;
   readonly family: 'inet' | 'inet6';
-  /** Address as 4 (IPv4) or 16 bytes, for sorting. */
-  readonly addrBytes: Buffer;
+  /** Address as big-endian 32-bit words (one for IPv4, four for IPv6; zeros for a fwmark service), for
+   * ipvsadm's sort and /proc/net/ip_vs keys: numbers, not a Buffer per entry (a Buffer is made by
+   * several of node's JavaScript functions, which a one-shot dump of thousands runs cold). */
+  readonly addrWords: readonly number[];
   readonly fwmarkValue: number;
   readonly protoNum: number;
   readonly portValue: number;
@@ -58,7 +60,8 @@ export interface KernelServiceEntry extends Omit<VirtualServiceEntry, 'stats' | 
 export interface KernelDestinationEntry extends Omit<DestinationEntry, 'stats'> {
   readonly stats: Stats;
   readonly family: 'inet' | 'inet6';
-  readonly addrBytes: Buffer;
+  /** As KernelServiceEntry's. */
+  readonly addrWords: readonly number[];
   /** Forwarding method number (0-4; others possible from a newer kernel). */
   readonly fwdNum: number;
   readonly tunType: number;
@@ -145,13 +148,21 @@ const ZERO_STATS: Stats = {
   outBps: 0n,
 };
 
-function addrText(family: number, b: Buffer, at: number): { text: string; bytes: Buffer<ArrayBufferLike> } {
-  // a view into the reply (kept alive by the entries, which is what a listing wants anyway)
+/** The big-endian 32-bit word at b[at]. */
+const word = (b: Uint8Array, at: number): number =>
+  ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+
+/** The words of an address the kernel left out (and of a fwmark service). */
+const noAddress = (af: number): readonly number[] => (af === AF_INET6 ? [0, 0, 0, 0] : [0]);
+
+function addrText(family: number, b: Buffer, at: number): { text: string; words: readonly number[] } {
   if (family === AF_INET6) {
-    const bytes = b.subarray(at, at + 16);
-    return { text: inetNtop6(bytes), bytes };
+    return {
+      text: inetNtop6(b, at),
+      words: [word(b, at), word(b, at + 4), word(b, at + 8), word(b, at + 12)],
+    };
   }
-  return { text: `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`, bytes: b.subarray(at, at + 4) };
+  return { text: `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`, words: [word(b, at)] };
 }
 
 const rawService = new RawService();
@@ -167,16 +178,14 @@ function decodeService(b: Buffer, start: number, end: number, withStats = true):
   const { fwmark, flags: rawFlags } = r;
   const family = af === AF_INET6 ? 'inet6' : 'inet';
   let key: ServiceKey;
-  let addrBytes: Buffer<ArrayBufferLike>;
+  let addrWords: readonly number[];
   if (fwmark !== 0) {
-    addrBytes = Buffer.alloc(af === AF_INET6 ? 16 : 4);
+    addrWords = noAddress(af);
     key = { protocol: 'fwmark', family, fwmark: fwmark as FwMark };
   } else {
     const a =
-      r.addrAt >= 0 && r.addrLen >= 4
-        ? addrText(af, b, r.addrAt)
-        : { text: '0.0.0.0', bytes: Buffer.alloc(af === AF_INET6 ? 16 : 4) };
-    addrBytes = a.bytes;
+      r.addrAt >= 0 && r.addrLen >= 4 ? addrText(af, b, r.addrAt) : { text: '0.0.0.0', words: noAddress(af) };
+    addrWords = a.words;
     const protocol: Protocol = protoNum === 17 ? 'udp' : protoNum === 132 ? 'sctp' : 'tcp';
     key = { protocol, address: a.text as IpAddress, port: portValue as Port };
   }
@@ -197,7 +206,7 @@ function decodeService(b: Buffer, start: number, end: number, withStats = true):
     destinations: [],
     rawFlags,
     family,
-    addrBytes,
+    addrWords,
     fwmarkValue: fwmark,
     protoNum,
     portValue,
@@ -210,9 +219,7 @@ function decodeDest(b: Buffer, start: number, end: number, svcAf: number): Kerne
   const r = decodeDestinationAttrs(b, start, end, rawDestination);
   const af = r.af < 0 ? svcAf : r.af;
   const a =
-    r.addrAt >= 0 && r.addrLen >= 4
-      ? addrText(af, b, r.addrAt)
-      : { text: '0.0.0.0', bytes: Buffer.alloc(af === AF_INET6 ? 16 : 4) };
+    r.addrAt >= 0 && r.addrLen >= 4 ? addrText(af, b, r.addrAt) : { text: '0.0.0.0', words: noAddress(af) };
   const fwdNum = r.fwd < 0 ? 0 : r.fwd;
   const { tunType, tunPort, tunFlags } = r;
   let forward: Forward;
@@ -235,7 +242,7 @@ function decodeDest(b: Buffer, start: number, end: number, svcAf: number): Kerne
     ...destinationNumbers(r),
     stats: r.statsAt >= 0 ? exactStatsOf(b, r.statsAt, r.statsEnd) : ZERO_STATS,
     family: af === AF_INET6 ? 'inet6' : 'inet',
-    addrBytes: a.bytes,
+    addrWords: a.words,
     fwdNum,
     tunType,
     tunPort,
@@ -252,15 +259,19 @@ export function procKey(s: KernelServiceEntry): string {
   if (s.fwmarkValue !== 0) return `FWM ${s.fwmarkValue.toString(16).toUpperCase().padStart(8, '0')}`;
   const p = s.protoNum === 6 ? 'TCP' : s.protoNum === 17 ? 'UDP' : s.protoNum === 132 ? 'SCTP' : '?';
   const port = s.portValue.toString(16).toUpperCase().padStart(4, '0');
-  if (s.family === 'inet6') return `${p} [${procIpv6(s.addrBytes)}]:${port}`;
-  return `${p} ${s.addrBytes.toString('hex').toUpperCase()}:${port}`;
+  if (s.family === 'inet6') return `${p} [${procIpv6(s.addrWords)}]:${port}`;
+  return `${p} ${hex8(s.addrWords[0] ?? 0).toUpperCase()}:${port}`;
 }
 
+const hex8 = (v: number): string => v.toString(16).padStart(8, '0');
+
 /** %pI6: eight 4-digit groups. */
-function procIpv6(b: Buffer): string {
-  const hex = b.toString('hex');
+function procIpv6(words: readonly number[]): string {
   let out = '';
-  for (let i = 0; i < 32; i += 4) out += (i ? ':' : '') + hex.slice(i, i + 4);
+  for (let i = 0; i < 4; i++) {
+    const h = hex8(words[i] ?? 0);
+    out += `${i ? ':' : ''}${h.slice(0, 4)}:${h.slice(4)}`;
+  }
   return out;
 }
 
@@ -272,15 +283,15 @@ function procDest(line: string): KernelDestinationEntry | null {
   const fwdNum = PROC_FWD[m[4]];
   if (fwdNum === undefined || fwdNum === 2) return null;
   let address: string;
-  let bytes: Buffer;
+  let words: readonly number[];
   if (m[1] !== undefined) {
-    bytes = Buffer.from(m[1].replace(/:/g, ''), 'hex');
+    const bytes = Buffer.from(m[1].replace(/:/g, ''), 'hex');
     if (bytes.length !== 16) return null;
     address = inetNtop6(bytes);
+    words = [word(bytes, 0), word(bytes, 4), word(bytes, 8), word(bytes, 12)];
   } else {
     const v = parseInt(m[2], 16);
-    bytes = Buffer.allocUnsafe(4);
-    bytes.writeUInt32BE(v, 0);
+    words = [v];
     address = formatIpv4(v);
   }
   return {
@@ -295,7 +306,7 @@ function procDest(line: string): KernelDestinationEntry | null {
     persistentConns: 0,
     stats: ZERO_STATS,
     family: m[1] !== undefined ? 'inet6' : 'inet',
-    addrBytes: bytes,
+    addrWords: words,
     fwdNum,
     tunType: 0,
     tunPort: 0,

@@ -40,18 +40,13 @@ export function glibcMergeSort<T>(items: T[], cmp: (a: T, b: T) => number): T[] 
 /** a - b for two u32 values, as a C int. */
 const diff32 = (a: number, b: number): number => (a - b) | 0;
 
-function addrWords(b: Buffer, i: number): number {
-  const o = i * 4;
-  return b.length >= o + 4 ? ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0 : 0;
-}
-
-function cmpAddr(af6: boolean, a: Buffer, b: Buffer): number {
+function cmpAddr(af6: boolean, a: readonly number[], b: readonly number[]): number {
   if (af6) {
     let r = 0;
-    for (let i = 0; r === 0 && i < 4; i++) r = diff32(addrWords(a, i), addrWords(b, i));
+    for (let i = 0; r === 0 && i < 4; i++) r = diff32(a[i] ?? 0, b[i] ?? 0);
     return r;
   }
-  return diff32(addrWords(a, 0), addrWords(b, 0));
+  return diff32(a[0] ?? 0, b[0] ?? 0);
 }
 
 const AF = (f: 'inet' | 'inet6') => (f === 'inet6' ? 10 : 2);
@@ -62,13 +57,13 @@ export function cmpServices(s1: KernelServiceEntry, s2: KernelServiceEntry): num
   if (s1.family !== s2.family) return AF(s1.family) - AF(s2.family);
   r = s1.protoNum - s2.protoNum;
   if (r !== 0) return r;
-  r = cmpAddr(s1.family === 'inet6', s1.addrBytes, s2.addrBytes);
+  r = cmpAddr(s1.family === 'inet6', s1.addrWords, s2.addrWords);
   if (r !== 0) return r;
   return s1.portValue - s2.portValue;
 }
 
 export function cmpDests(d1: KernelDestinationEntry, d2: KernelDestinationEntry): number {
-  const r = cmpAddr(d1.family === 'inet6', d1.addrBytes, d2.addrBytes);
+  const r = cmpAddr(d1.family === 'inet6', d1.addrWords, d2.addrWords);
   if (r !== 0) return r;
   return d1.port - d2.port;
 }
