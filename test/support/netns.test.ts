@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { run, Topology } from './netns';
 
 async function namespaces(): Promise<string[]> {
@@ -21,6 +23,7 @@ test('builds hosts on LANs that reach each other, and destroy removes every name
       h2: { links: [{ lan: 'b', addrs: ['203.0.113.2/24'] }], routes: ['default via 203.0.113.254'] },
     },
   });
+  let sleeper: ChildProcess | undefined;
   try {
     await topo.sh('h1', 'ip route add default via 198.51.100.254');
     const ping = await topo.exec('h2', ['ping', '-c1', '-W2', '198.51.100.1']);
@@ -29,7 +32,7 @@ test('builds hosts on LANs that reach each other, and destroy removes every name
     assert.match(addrs, /inet 198\.51\.100\.1\/24/);
     assert.match(addrs, /inet6 2001:db8:1::1\/64/);
     assert.equal((await topo.sh('router', 'sysctl -n net.ipv4.ip_forward')).trim(), '1');
-    topo.spawn('h2', ['sleep', '300']);
+    sleeper = topo.spawn('h2', ['sleep', '300']);
     assert.ok((await namespaces()).includes(topo.ns.h2));
   } finally {
     await topo.destroy();
@@ -37,8 +40,15 @@ test('builds hosts on LANs that reach each other, and destroy removes every name
   const left = await namespaces();
   for (const ns of Object.values(topo.ns)) assert.ok(!left.includes(ns), `${ns} still exists`);
   assert.ok(!left.some((n) => n.startsWith(topo.id)));
-  const sleeps = await run('pgrep', ['-f', '^sleep 300$']);
-  assert.equal(sleeps.stdout.trim(), '', 'spawned processes are killed');
+  // this test's own process (a pattern over all processes would also see other runs' sleeps)
+  const gone =
+    sleeper.exitCode !== null ||
+    sleeper.signalCode !== null ||
+    (await Promise.race([
+      once(sleeper, 'exit').then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 2000)),
+    ]));
+  assert.ok(gone, `spawned process ${sleeper.pid} is killed`);
 });
 
 test('a failed build leaves nothing behind', async () => {

@@ -207,7 +207,13 @@ export class Topology {
     live.delete(this);
     for (const child of this.children) killGroup(child);
     const all = [...Object.values(this.ns), this.switchNs];
-    await Promise.all(all.map((ns) => killNamespacePids(ns)));
+    // A killed process is gone only when it next runs (on a loaded machine, a while after the signal):
+    // kill what the namespaces hold until they hold nothing, for at most 5 s.
+    for (let round = 0; round < 250; round++) {
+      const found = await Promise.all(all.map((ns) => killNamespacePids(ns)));
+      if (found.every((n) => n === 0)) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
     await run('ip', ['-force', '-batch', '-'], all.map((ns) => `netns del ${ns}`).join('\n') + '\n');
   }
 
@@ -234,15 +240,18 @@ function killGroup(child: ChildProcess): void {
   }
 }
 
-async function killNamespacePids(ns: string): Promise<void> {
+/** SIGKILL to every process in the namespace; returns how many there were. */
+async function killNamespacePids(ns: string): Promise<number> {
   const r = await run('ip', ['netns', 'pids', ns]);
-  for (const pid of r.stdout.split(/\s+/).filter(Boolean)) {
+  const pids = r.stdout.split(/\s+/).filter(Boolean);
+  for (const pid of pids) {
     try {
       process.kill(Number(pid), 'SIGKILL');
     } catch {
       // already gone
     }
   }
+  return pids.length;
 }
 
 /** Deletes namespaces left behind by earlier runs that crashed (names starting with the test prefix). */
