@@ -207,8 +207,8 @@ export class Topology {
     live.delete(this);
     for (const child of this.children) killGroup(child);
     const all = [...Object.values(this.ns), this.switchNs];
-    // A killed process is gone only when it next runs (on a loaded machine, a while after the signal):
-    // kill what the namespaces hold until they hold nothing, for at most 5 s.
+    // SIGKILL takes effect when the process next runs (on a loaded machine, a while after the signal):
+    // kill what the namespaces hold until they hold nothing (at most 250 rounds, 20 ms apart).
     for (let round = 0; round < 250; round++) {
       const found = await Promise.all(all.map((ns) => killNamespacePids(ns)));
       if (found.every((n) => n === 0)) break;
