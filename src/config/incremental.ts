@@ -14,7 +14,6 @@
  * diagnostics in several files) falls back to reading the whole file.
  */
 import { isAscii } from 'node:buffer';
-import * as fs from 'node:fs';
 import { type HostFact, VirtualServerStream, buildConfig } from './build/index';
 import { duplicateKey } from './build/lvs';
 import { type Diagnostic, Diagnostics, type Position } from './diagnostics';
@@ -29,6 +28,7 @@ import {
   validationResult,
 } from './load';
 import type { VirtualServer } from './model';
+import { readInto } from './read-into';
 import { SourceFiles } from './source';
 
 /** A virtual_server segment as built: everything a full load would report for it. */
@@ -166,35 +166,17 @@ export class IncrementalLoader {
     }
   }
 
-  /**
-   * The file's bytes, read into one of two buffers kept from load to load (the other holds the previous
-   * text): a reload allocates no new memory for a large file, which would make the collector walk a
-   * large daemon's whole heap.
-   */
+  /** The file's bytes, read into one of two buffers kept from load to load (the other holds the previous
+   * text). */
   private read(file: string): Buffer {
     const inUse = this.state?.buf.buffer;
     let i = this.buffers.findIndex((b) => b.buffer !== inUse);
     if (i < 0) i = this.buffers.push(Buffer.allocUnsafeSlow(0)) - 1;
-    const fd = fs.openSync(file, 'r');
-    try {
-      let b = this.buffers[i];
-      const size = fs.fstatSync(fd).size;
-      if (b.length < size + 1) b = this.buffers[i] = Buffer.allocUnsafeSlow(size + (size >> 3) + 4096);
-      let n = 0;
-      for (;;) {
-        if (n === b.length) {
-          const bigger = Buffer.allocUnsafeSlow(b.length * 2);
-          b.copy(bigger, 0, 0, n);
-          b = this.buffers[i] = bigger;
-        }
-        const got = fs.readSync(fd, b, n, b.length - n, null);
-        if (got === 0) break;
-        n += got;
-      }
-      return b.subarray(0, n);
-    } finally {
-      fs.closeSync(fd);
-    }
+    return readInto(
+      file,
+      this.buffers[i],
+      (size) => (this.buffers[i] = Buffer.allocUnsafeSlow(size + (size >> 3) + 4096)),
+    );
   }
 
   private full(file: string): ValidationResult {
