@@ -475,6 +475,9 @@ function planSegments(old: State, buf: Buffer, edit: Edit): Plan {
   const offDelta = buf.length - a.length;
   const lineDelta = countLines(buf, p, buf.length - q) - countLines(a, p, oldEnd);
   const same = offDelta === 0 && p === a.length;
+  // The neighbours of the touched segments are parsed again only when the edit may move where blocks
+  // open and close, lines end or comments and quoted strings start: a changed word or number cannot.
+  const near = structural(a, p, oldEnd) || structural(buf, p, buf.length - q) ? 1 : 0;
   const segs = old.segments;
   const startOf = (x: number) => (x <= p ? x : x + offDelta);
   const endOf = (x: number) => (x >= oldEnd ? x + offDelta : x);
@@ -494,9 +497,9 @@ function planSegments(old: State, buf: Buffer, edit: Edit): Plan {
     if (lineDelta !== 0)
       for (const k of old.nonPlain) if (k >= last + 2 && !movable(segs[k])) tailMovable = false;
     if (tailMovable) {
-      // The touched segments and their neighbours (a '{' or '}' may move across them).
-      const lo = Math.max(0, first - 1);
-      const hi = Math.min(n - 1, last + 1);
+      // The touched segments, and their neighbours when a '{' or '}' may move across them.
+      const lo = Math.max(0, first - near);
+      const hi = Math.min(n - 1, last + near);
       const range = {
         from: startOf(startAt(lo)),
         to: endOf(endAt(hi)),
@@ -516,10 +519,10 @@ function planSegments(old: State, buf: Buffer, edit: Edit): Plan {
   for (let k = 0; k < segs.length; k++) {
     const seg = segs[k];
     if (!same && seg.end >= p && seg.start <= oldEnd) {
-      // Touched by the edit: parsed again with its neighbours (a '{' or '}' may move across them).
+      // Touched by the edit: parsed again, with its neighbours when a '{' or '}' may move across them.
       dirty[k] = 1;
-      if (k > 0) dirty[k - 1] = 1;
-      if (k + 1 < segs.length) dirty[k + 1] = 1;
+      if (near && k > 0) dirty[k - 1] = 1;
+      if (near && k + 1 < segs.length) dirty[k + 1] = 1;
     } else if (seg.include || (lineDelta !== 0 && seg.start >= oldEnd && !movable(seg))) dirty[k] = 1;
   }
   const items: PlanItem[] = [];
@@ -547,6 +550,16 @@ function planSegments(old: State, buf: Buffer, edit: Edit): Plan {
   }
   if (run < segs.length) items.push({ keep: { first: run, end: segs.length, off: 0, line: 0 } });
   return { items, dropped };
+}
+
+/** Bytes that shape statements and blocks: { } # ! " ' \\ @ $ ~ and line ends. */
+const SHAPING = new Uint8Array(128);
+for (const c of '{}#!"\'\\@$~\n\r') SHAPING[c.charCodeAt(0)] = 1;
+
+/** Whether buf[from, to) has a byte that can move where statements and blocks begin and end. */
+function structural(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] >= 128 || SHAPING[buf[i]] === 1) return true;
+  return false;
 }
 
 /** A built virtual server with nothing else to report (no diagnostics, no host facts): a load that keeps

@@ -82,11 +82,13 @@ function edit(rand: () => number, text: string): string {
   const pick = () => SNIPPETS[Math.floor(rand() * SNIPPETS.length)];
   const k = rand();
   if (k < 0.25 && lines.length > 0) {
-    // Change a character (a digit, a brace) in place: the line count stays.
+    // Change a character (a digit, a letter of a word or keyword, a brace, a comment sign) in place: the
+    // line count stays.
     const i = Math.min(at, lines.length - 1);
     const l = lines[i];
     const c = Math.floor(rand() * (l.length + 1));
-    const ch = '0123456789{} x'[Math.floor(rand() * 14)];
+    const chars = '0123456789{} x_.a#';
+    const ch = chars[Math.floor(rand() * chars.length)];
     lines[i] = l.slice(0, c) + ch + l.slice(c + 1);
   } else if (k < 0.5) lines.splice(at, 0, ...pick().split('\n'));
   else if (k < 0.7 && lines.length > 0) lines.splice(at, 1 + Math.floor(rand() * 4));
@@ -267,6 +269,18 @@ describe('incremental load equals a full load', () => {
         assert.equal(vs, first.virtual_servers[i], `virtual server ${i} was built again`);
     });
     assert.equal(next.virtual_servers[420].real_servers[0].weight, 9);
+    // Only a number changed (no brace, line end, comment or quote): its block alone is read again, and
+    // only its virtual server is new.
+    const at9 = edited('weight 9').indexOf('weight 9', vs20);
+    fs.writeFileSync(file, edited('weight 9').slice(0, at9) + 'weight 4' + edited('weight 9').slice(at9 + 8));
+    const digit = loader.load(file);
+    assert.deepEqual(loader.lastStats, { full: false, parsed: 1, reused: 600 });
+    assert.deepEqual(digit, validateConfigFile(file, OPTS));
+    digit.config!.virtual_servers.forEach((vs, i) =>
+      i === 420 ? assert.notEqual(vs, next.virtual_servers[i]) : assert.equal(vs, next.virtual_servers[i]),
+    );
+    assert.deepEqual(loader.lastChange?.removed, [next.virtual_servers[420]]);
+    assert.equal(digit.config!.virtual_servers[420].real_servers[0].weight, 4);
     // An error after the inserted line names the moved line.
     fs.writeFileSync(file, '# a new first line\n' + text.slice(0, at) + 'weight 70000' + text.slice(at + 8));
     const bad = loader.load(file);
