@@ -9,6 +9,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IncrementalLoader } from '../../src/config/incremental';
+import { useMappedFiles } from '../../src/config/read-into';
 import { type LoadOptions, validateConfigFile } from '../../src/config/load';
 import type { Config } from '../../src/config/model';
 import { prng, tempFiles } from './helpers';
@@ -141,7 +142,18 @@ function sameAsFull(
 }
 
 describe('incremental load equals a full load', () => {
-  test(`${SEEDS} seeds x ${EDITS} random edits (valid and invalid files, includes)`, () => {
+  // The text changed in place through the addon's mapping, and read(2) into a second buffer.
+  for (const mapped of [true, false])
+    test(`${SEEDS} seeds x ${EDITS} random edits (valid and invalid files, includes), ${mapped ? 'mapped' : 'read(2)'}`, () => {
+      useMappedFiles(mapped);
+      try {
+        randomEdits();
+      } finally {
+        useMappedFiles(true);
+      }
+    });
+
+  function randomEdits(): void {
     let reusedSome = 0;
     for (let seed = 1; seed <= SEEDS; seed++) {
       const rand = prng(seed);
@@ -172,7 +184,7 @@ describe('incremental load equals a full load', () => {
     }
     // The test would prove nothing if every load fell back to reading the whole file.
     assert.ok(reusedSome > SEEDS * 2, `only ${reusedSome} loads reused segments`);
-  });
+  }
 
   test('100 reloads in a row that move the blocks after them: lines and positions stay right', () => {
     // Each edit adds or removes bytes and lines before many blocks, which then move without a step for
