@@ -28,7 +28,7 @@ import {
   validationResult,
 } from './load';
 import type { VirtualServer } from './model';
-import { type TextChange, readInto, updateInto } from './read-into';
+import { readInto } from './read-into';
 import { SourceFiles } from './source';
 
 /** A virtual_server segment as built: everything a full load would report for it. */
@@ -138,13 +138,14 @@ export class IncrementalLoader {
   /** Loads the file: the same result as validateConfigFile(file, opts), reusing what did not change. */
   load(file: string): ValidationResult {
     let buf: Buffer;
-    let edit: Edit | undefined;
     try {
-      ({ buf, edit } = this.readChange(file));
+      buf = this.read(file);
     } catch {
       return this.full(file);
     }
     // The previous text was ASCII: only what differs from it needs a look.
+    const prev = this.state?.file === file ? this.state.buf : undefined;
+    const edit = prev ? findEdit(prev, buf) : undefined;
     if (!isAscii(edit ? buf.subarray(edit.prefix, buf.length - edit.suffix) : buf)) return this.full(file);
     if ((this.opts.format ?? detectFormat(firstLines(buf, 200), file)) !== 'keepalived')
       return this.full(file);
@@ -163,30 +164,6 @@ export class IncrementalLoader {
       if (!(err instanceof Fallback)) throw err;
       return this.full(file);
     }
-  }
-
-  /**
-   * The file's bytes and, when the previous load read the same file, what differs from its text. The
-   * previous text is made the new one in place where the addon can (only the changed bytes are copied);
-   * else the file is read into the other buffer and compared.
-   */
-  private readChange(file: string): { buf: Buffer; edit?: Edit } {
-    const prev = this.state?.file === file ? this.state.buf : undefined;
-    if (!prev) return { buf: this.read(file) };
-    const at = this.buffers.findIndex((b) => b.buffer === prev.buffer);
-    const r = updateInto(file, this.buffers[at], prev.length, (size) => {
-      const bigger = Buffer.allocUnsafeSlow(size + (size >> 3) + 4096);
-      prev.copy(bigger);
-      return (this.buffers[at] = bigger);
-    });
-    if (r === 'lost') {
-      // The file shrank while its text was being copied: the previous text is gone, read it all.
-      this.state = undefined;
-      return { buf: this.read(file) };
-    }
-    if (r !== 'unmapped') return { buf: r.text, edit: { ...r.change, oldLength: prev.length } };
-    const buf = this.read(file);
-    return { buf, edit: findEdit(prev, buf) };
   }
 
   /** The file's bytes, read into one of two buffers kept from load to load (the other holds the previous
@@ -491,16 +468,16 @@ function firstWhere(n: number, at: (k: number) => boolean): number {
  * lines the edit added or removed), the ranges to parse again, and the segments those replace.
  */
 function planSegments(old: State, buf: Buffer, edit: Edit): Plan {
+  const a = old.buf;
   const p = edit.prefix;
   const q = edit.suffix;
-  const oldEnd = edit.oldLength - q;
-  const offDelta = buf.length - edit.oldLength;
-  const lineDelta = countLines(buf, p, buf.length - q) - edit.oldLines;
-  const same = offDelta === 0 && p === edit.oldLength;
+  const oldEnd = a.length - q;
+  const offDelta = buf.length - a.length;
+  const lineDelta = countLines(buf, p, buf.length - q) - countLines(a, p, oldEnd);
+  const same = offDelta === 0 && p === a.length;
   // The neighbours of the touched segments are parsed again only when the edit may move where blocks
   // open and close, lines end or comments and quoted strings start: a changed word or number cannot.
-  const was = edit.oldMiddle;
-  const near = !was || structural(was, 0, was.length) || structural(buf, p, buf.length - q) ? 1 : 0;
+  const near = structural(a, p, oldEnd) || structural(buf, p, buf.length - q) ? 1 : 0;
   const segs = old.segments;
   const startOf = (x: number) => (x <= p ? x : x + offDelta);
   const endOf = (x: number) => (x >= oldEnd ? x + offDelta : x);
@@ -672,22 +649,15 @@ function parseRange(
   return { segments, standalone: depth === 0 && !track.special && !track.twoOnLine };
 }
 
-/** Where the text differs from the previous one (oldLength bytes). */
-interface Edit extends TextChange {
-  oldLength: number;
+/** Where b differs from a: the bytes before and after the change they share. */
+interface Edit {
+  prefix: number;
+  suffix: number;
 }
 
 function findEdit(a: Buffer, b: Buffer): Edit {
   const prefix = commonPrefix(a, b);
-  const suffix = commonSuffix(a, b, prefix);
-  const oldEnd = a.length - suffix;
-  return {
-    prefix,
-    suffix,
-    oldLines: countLines(a, prefix, oldEnd),
-    oldMiddle: a.subarray(prefix, oldEnd),
-    oldLength: a.length,
-  };
+  return { prefix, suffix: commonSuffix(a, b, prefix) };
 }
 
 /** How many leading bytes a and b share (memcmp by chunks, then by halves: not a byte loop). */

@@ -10,13 +10,6 @@ import { nativeModule } from '../net/native';
 interface MappedFileNative {
   /** n <= into.length: copied; n > into.length: its size, nothing copied; -1: not mappable; -2: shrank. */
   read(path: string, into: Buffer): number;
-  /** [size, prefix, suffix, old lines between, old bytes between (null: over 64 KiB)], or a number as in
-   * read, -3: shrank while text was written. */
-  update(
-    path: string,
-    text: Buffer,
-    length: number,
-  ): [number, number, number, number, Buffer | null] | number;
 }
 
 let mapped: MappedFileNative | null | undefined;
@@ -72,43 +65,4 @@ export function readInto(file: string, into: Buffer, grow: (size: number) => Buf
   } finally {
     fs.closeSync(fd);
   }
-}
-
-/** What changed in a file against its previous text: the bytes at its start and end that did not, how
- * many line ends the previous text had between them, and those previous bytes (unless over 64 KiB). */
-export interface TextChange {
-  prefix: number;
-  suffix: number;
-  oldLines: number;
-  oldMiddle: Buffer | undefined;
-}
-
-/**
- * Makes text[0, length) (the file as it was) hold the file as it is, in place, through the addon: only
- * the bytes that differ are copied. `grow(size)` gives a buffer of at least size bytes holding the old
- * text (and the caller keeps it). Returns the new text and the change; 'unmapped' when this cannot be done
- * (text unchanged: read the file another way); 'lost' when the file shrank while text was being written
- * (text[0, length) is no longer the old text).
- */
-export function updateInto(
-  file: string,
-  text: Buffer,
-  length: number,
-  grow: (size: number) => Buffer,
-): { text: Buffer; change: TextChange } | 'unmapped' | 'lost' {
-  const native = mappedFile();
-  if (!native) return 'unmapped';
-  let b = text;
-  for (let tries = 0; tries < 3; tries++) {
-    const r = native.update(file, b, length);
-    if (typeof r !== 'number')
-      return {
-        text: b.subarray(0, r[0]),
-        change: { prefix: r[1], suffix: r[2], oldLines: r[3], oldMiddle: r[4] ?? undefined },
-      };
-    if (r === -3) return 'lost';
-    if (r === -1) return 'unmapped';
-    if (r > b.length) b = grow(r);
-  }
-  return 'unmapped';
 }

@@ -142,7 +142,7 @@ function sameAsFull(
 }
 
 describe('incremental load equals a full load', () => {
-  // The text changed in place through the addon's mapping, and read(2) into a second buffer.
+  // The file read through the addon's mapping, and with read(2).
   for (const mapped of [true, false])
     test(`${SEEDS} seeds x ${EDITS} random edits (valid and invalid files, includes), ${mapped ? 'mapped' : 'read(2)'}`, () => {
       useMappedFiles(mapped);
