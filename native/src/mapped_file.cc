@@ -1,8 +1,9 @@
 // Reading a whole file into a caller's buffer by mapping it and copying in user space. For a large file,
 // such as bench/reload's keepalived.conf (10,000 virtual servers x 8 real servers, 5.6 MB), read(2) steps
 // through the page cache one page at a time in the kernel, while a mapping is filled by fault-around, many
-// pages per fault. In the qemu guest of the benchmarks the 5.6 MB take about 3.5 ms this way against
-// 12-14 ms with read(2).
+// pages per fault. In the qemu guest of the benchmarks (no KVM) a C program copies the 5.6 MB in about
+// 3.5 ms this way against 12-14 ms with read(2); in lbd, alternated over 18 reloads each, loading the
+// changed file took 20.0 ms median this way against 28.2 ms with read(2).
 //
 // A mapped file that shrinks while it is copied (an editor truncating it in place) raises SIGBUS on the
 // pages past its new end. The copy catches it (a handler installed for the copy only, jumping back out of
