@@ -56,6 +56,8 @@ interface State {
   file: string;
   configId: string;
   buf: Buffer;
+  /** Where the first HEAD_LINES lines of buf end (what the format is told by). */
+  head: number;
   segments: Segment[];
   /** Beside each segment, the virtual server it stands for when it is plain (see isPlain). */
   vsAt: Array<VirtualServer | undefined>;
@@ -147,19 +149,26 @@ export class IncrementalLoader {
     const prev = this.state?.file === file ? this.state.buf : undefined;
     const edit = prev ? findEdit(prev, buf) : undefined;
     if (!isAscii(edit ? buf.subarray(edit.prefix, buf.length - edit.suffix) : buf)) return this.full(file);
-    if ((this.opts.format ?? detectFormat(firstLines(buf, 200), file)) !== 'keepalived')
-      return this.full(file);
+    // The lines the format is told by did not change (the previous text had them all): it is the previous
+    // load's (kept only for keepalived).
+    const h = this.state?.head ?? 0;
+    const known = prev && edit && edit.prefix >= h && h < prev.length ? h : undefined;
+    const head = known ?? headEnd(buf, HEAD_LINES);
+    const format =
+      this.opts.format ??
+      (known !== undefined ? 'keepalived' : detectFormat(buf.toString('latin1', 0, head), file));
+    if (format !== 'keepalived') return this.full(file);
     const configId = defaultConfigId(this.opts.configId);
     const old = this.state?.file === file && this.state.configId === configId ? this.state : undefined;
     try {
       if (old) {
         try {
-          if (edit) return this.pass(file, buf, configId, old, edit);
+          if (edit) return this.pass(file, buf, head, configId, old, edit);
         } catch (err) {
           if (!(err instanceof Fallback)) throw err;
         }
       }
-      return this.pass(file, buf, configId, undefined);
+      return this.pass(file, buf, head, configId, undefined);
     } catch (err) {
       if (!(err instanceof Fallback)) throw err;
       return this.full(file);
@@ -190,6 +199,7 @@ export class IncrementalLoader {
   private pass(
     file: string,
     buf: Buffer,
+    head: number,
     configId: string,
     old: State | undefined,
     edit?: Edit,
@@ -257,6 +267,7 @@ export class IncrementalLoader {
           file,
           configId,
           buf,
+          head,
           segments,
           vsAt,
           nonPlain: r.nonPlain,
@@ -693,14 +704,17 @@ function commonSuffix(a: Buffer, b: Buffer, prefix: number): number {
   return lo;
 }
 
-/** The text of the first n lines (what detectFormat looks at), without decoding the rest. */
-function firstLines(buf: Buffer, n: number): string {
+/** The lines detectFormat looks at. */
+const HEAD_LINES = 200;
+
+/** Where the first n lines of buf end. */
+function headEnd(buf: Buffer, n: number): number {
   let end = -1;
   for (let i = 0; i < n; i++) {
     end = buf.indexOf(10, end + 1);
-    if (end < 0) return buf.toString('latin1');
+    if (end < 0) return buf.length;
   }
-  return buf.toString('latin1', 0, end + 1);
+  return end + 1;
 }
 
 function countLines(buf: Buffer, from: number, to: number): number {

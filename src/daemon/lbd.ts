@@ -490,10 +490,14 @@ export class Lbd {
       for (const vs of this.configured(changed))
         this.health.setVirtualService(healthService(this.config, vs));
       this.drainLeavingServers(changed, oldServices);
+      // Asked before the first await: one pass serves it and the requests of the health checks set above.
+      const opsBefore = totalOperations(this.reconciler);
+      const applied = this.reconciler?.request('reload', dirty);
+      // Awaited below, after the VRRP and metrics steps: a failure meanwhile is not an unhandled one.
+      applied?.catch(() => undefined);
       await this.reloadVrrp(old);
       await this.reloadMetrics(old.metrics);
-      const opsBefore = totalOperations(this.reconciler);
-      await this.reconciler?.request('reload', dirty);
+      await applied;
       const changes = totalOperations(this.reconciler) - opsBefore;
       this.lastReload = { at: new Date().toISOString(), ok: true, errors: 0 };
       this.reloadTimings = { load: t1 - t0, index: t2 - t1, apply: performance.now() - t2 };

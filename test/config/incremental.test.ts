@@ -293,6 +293,12 @@ describe('incremental load equals a full load', () => {
     );
     assert.deepEqual(loader.lastChange?.removed, [next.virtual_servers[420]]);
     assert.equal(digit.config!.virtual_servers[420].real_servers[0].weight, 4);
+    // A first line that makes the file YAML: the format is told again (not kept from the previous load).
+    fs.writeFileSync(file, 'virtual_servers:\n' + text);
+    assert.deepEqual(loader.load(file), validateConfigFile(file, OPTS));
+    assert.equal(loader.lastStats.full, true);
+    fs.writeFileSync(file, text);
+    loader.load(file);
     // An error after the inserted line names the moved line.
     fs.writeFileSync(file, '# a new first line\n' + text.slice(0, at) + 'weight 70000' + text.slice(at + 8));
     const bad = loader.load(file);
