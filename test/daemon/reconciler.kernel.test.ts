@@ -146,6 +146,21 @@ test('one changed real server is one kernel operation, with no dump of the table
   assert.equal((rec.stats.operations as Record<string, number>)['edit-service'], 1);
 });
 
+test('lbd reloading one changed weight: one reconciler pass, one kernel operation', async (t) => {
+  // The reload sets the changed virtual server's health checks, which ask for a pass too: one pass serves
+  // both. lbd runs in the namespace (test/daemon/lbd-reload-host.ts).
+  const ns = await netns(t);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lbd-reload-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'keepalived.conf');
+  fs.writeFileSync(file, CONF);
+  const host = path.join(__dirname, 'lbd-reload-host.js');
+  const r = await run('ip', ['netns', 'exec', ns.name, process.execPath, host, file, 'weight 2', 'weight 7']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { changes: 1, passes: 1 });
+  assert.match(await ns.sh('ipvsadm -Sn'), /-a -t 198\.51\.100\.10:80 -r 203\.0\.113\.2:80 -g -w 7\n/);
+});
+
 test('repairs `ipvsadm -d` and `-e` made behind its back, and says so in the log', async (t) => {
   const ns = await netns(t);
   const cfg = config();
